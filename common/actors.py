@@ -1,0 +1,47 @@
+"""Small helpers around Pykka actor references."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pykka
+
+
+class Slot:
+    """A named place holding an actor's current reference.
+
+    A supervisor swaps the reference when it restarts the actor, so holders
+    of the slot keep reaching the live instance. Messages told while the
+    slot is empty or the actor is dead are dropped, as with a dead actor.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._ref: pykka.ActorRef | None = None
+        self._lock = threading.Lock()
+
+    def fill(self, ref: pykka.ActorRef | None) -> None:
+        with self._lock:
+            self._ref = ref
+
+    @property
+    def ref(self) -> pykka.ActorRef | None:
+        with self._lock:
+            return self._ref
+
+    def tell(self, message: Any) -> bool:
+        ref = self.ref
+        if ref is None:
+            return False
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:
+            return False
+        return True
+
+    def ask(self, message: Any, timeout_s: float = 5.0) -> Any:
+        ref = self.ref
+        if ref is None:
+            raise pykka.ActorDeadError(f"{self.name} is not running")
+        return ref.ask(message, timeout=timeout_s)

@@ -1,0 +1,53 @@
+"""What every entry point shares: settings from flags, logs, signals."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from common.logs import setup_logging
+from common.settings import Settings, SettingsError, load_settings
+
+
+def default_env_file(site: str | None) -> Path | None:
+    """`.env.siteX` for an explicit site, else `.env`, when the file exists."""
+    candidate = Path(f".env.site{site}") if site else Path(".env")
+    return candidate if candidate.is_file() else None
+
+
+def settings_or_exit(env_file: Path | None, site: str | None, **flags: Any) -> Settings:
+    """Settings with CLI flags on top; a readable error and exit 2 if invalid."""
+    env_file = env_file or default_env_file(site)
+    try:
+        settings = load_settings(env_file, site_id=site, **flags)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    setup_logging(settings.log_level, settings.log_pretty)
+    return settings
+
+
+def wait_for_signal(stop: threading.Event | None = None) -> str:
+    """Block until SIGINT or SIGTERM (or `stop` is set); return what happened."""
+    stop = stop or threading.Event()
+    received: list[str] = []
+
+    def handler(signum, _frame) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+    while not stop.wait(0.5):
+        pass
+    return received[0] if received else "stop requested"
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    sys.exit(2)

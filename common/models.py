@@ -1,0 +1,69 @@
+"""Wire models with the contract's exact field names (see CONTRACT.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+GaMethod = Literal["renovar", "devolver", "checkAndLoan"]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+
+def _check_date(value: str | None) -> str | None:
+    if value is not None:
+        dt.date.fromisoformat(value)
+    return value
+
+
+class ActorMessage(WireModel):
+    """GC -> AR/AD, published on RENOVACION or DEVOLUCION."""
+
+    id: Text
+    sedeId: Literal["A", "B"]
+    userId: Text
+    libroCodigo: Text
+    op: Literal["RENOVAR", "DEVOLVER"]
+    dueDateNew: str | None = None
+
+    _date = field_validator("dueDateNew")(_check_date)
+
+
+class LoanRequest(WireModel):
+    """GC -> AP."""
+
+    id: Text
+    libroCodigo: Text
+    userId: Text
+
+
+class GaPayload(WireModel):
+    id: Text
+    libroCodigo: Text
+    userId: Text
+    dueDateNew: str | None = None
+
+    _date = field_validator("dueDateNew")(_check_date)
+
+
+class GaRequest(WireModel):
+    """Actor -> GA: {"method": ..., "payload": {...}}."""
+
+    method: GaMethod
+    payload: GaPayload
+
+
+def reply(
+    ok: bool, reason: str | None = None, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The contract's uniform answer, shared by AP and GA."""
+    return {"ok": ok, "reason": reason, "metadata": metadata or {}}
+
+
+def refusal(reason: str, detail: str | None = None) -> dict[str, Any]:
+    return reply(False, reason, {"detail": detail} if detail else {})

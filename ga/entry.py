@@ -1,0 +1,63 @@
+"""One operation as logged, replicated and replayed: a line of oplog.json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ga.hlc import Key
+from ga.rules import Operation
+
+
+@dataclass(frozen=True)
+class Entry:
+    site: str  # origin GA
+    seq: int  # position in the origin's sequence, gap-free from 1
+    key: Key  # total order across both sites
+    id: str
+    method: str
+    libroCodigo: str
+    userId: str
+    dueDateNew: str | None  # the GC's proposal, kept for traceability
+    date: str  # the origin's "today"
+    reply: dict[str, Any]  # the answer the origin gave
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.reply.get("ok"))
+
+    @property
+    def operation(self) -> Operation:
+        return Operation(
+            self.method, self.libroCodigo, self.userId, self.date, self.site
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "seq": self.seq,
+            "hlc": list(self.key),
+            "id": self.id,
+            "method": self.method,
+            "libroCodigo": self.libroCodigo,
+            "userId": self.userId,
+            "dueDateNew": self.dueDateNew,
+            "date": self.date,
+            "reply": self.reply,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Entry:
+        """Raises KeyError, TypeError or ValueError on a malformed line."""
+        return cls(
+            site=str(raw["site"]),
+            seq=int(raw["seq"]),
+            key=Key.of(raw["hlc"]),
+            id=str(raw["id"]),
+            method=str(raw["method"]),
+            libroCodigo=str(raw["libroCodigo"]),
+            userId=str(raw["userId"]),
+            dueDateNew=raw.get("dueDateNew"),
+            date=str(raw["date"]),
+            reply=dict(raw["reply"]),
+        )

@@ -1,0 +1,57 @@
+"""Rebuilding a Storage's state from its files after any stop or crash.
+
+The snapshot gives the state at its frontier; log entries above the
+frontier are applied again on top. Entries at or below it are still in the
+log only because the peer may need them, so they only restore positions
+and ids. The ids archive remembers the replies of truncated entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from common.clock import Clock
+from ga.entry import Entry
+from ga.hlc import Hlc, Key
+from ga.library import Library
+from ga.snapshot import DataDir
+
+
+@dataclass
+class Recovered:
+    library: Library
+    hlc: Hlc
+    replies: dict[str, dict[str, Any]]
+    positions: dict[str, int]
+    peer_frontier: Key
+    peer_acked: int
+
+
+def recover(files: DataDir, entries: list[Entry], site: str, clock: Clock) -> Recovered:
+    snapshot = files.load()
+    library = Library(snapshot.books, snapshot.frontier)
+    hlc = Hlc(clock, site)
+    hlc.observe(snapshot.frontier)
+    replies: dict[str, dict[str, Any]] = {}
+    for row in files.read_lines(files.applied_ids):
+        _remember(library, replies, row["id"], Key.of(row["hlc"]), row["reply"])
+    positions = dict(snapshot.positions)
+    for entry in entries:
+        positions[entry.site] = max(positions.get(entry.site, 0), entry.seq)
+        hlc.observe(entry.key)
+        if entry.key > snapshot.frontier:
+            replies.setdefault(entry.id, entry.reply)
+            library.add(entry)
+        else:
+            _remember(library, replies, entry.id, entry.key, entry.reply)
+    return Recovered(
+        library, hlc, replies, positions, snapshot.peer_frontier, snapshot.peer_acked
+    )
+
+
+def _remember(library: Library, replies: dict, op_id: str, key: Key, reply) -> None:
+    replies.setdefault(op_id, reply)
+    if reply.get("ok"):
+        known = library.effective.get(op_id)
+        library.effective[op_id] = key if known is None else min(known, key)

@@ -1,0 +1,140 @@
+"""Files of a GA's data folder, and how state is saved to and read from them.
+
+applied_index.json is the commit point of a snapshot: it holds the state at
+the frontier together with the positions it covers, written atomically in
+one file. books.json and loans.json are the same state in the contract's
+shape, rewritten right after; recovery reads them only before the first
+snapshot, when applied_index.json is still empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common.jsonfile import canonical, read_json, write_atomic
+from common.settings import Settings
+from ga.hlc import ZERO, Key
+from ga.rules import Book, Loan
+
+CONFLICTS_FILE = "conflicts.jsonl"
+APPLIED_IDS_FILE = "applied_ids.jsonl"
+
+
+@dataclass
+class Snapshot:
+    books: dict[str, Book]
+    frontier: Key = ZERO
+    positions: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    peer_frontier: Key = ZERO
+    peer_acked: int = 0
+
+
+class DataDir:
+    """Reads and writes one GA's files; owned by the Storage actor."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = settings.ga_data_dir
+        self.books = settings.data_file("books_file")
+        self.loans = settings.data_file("loans_file")
+        self.index = settings.data_file("applied_index_file")
+        self.oplog = settings.data_file("oplog_file")
+        self.conflicts = self.root / CONFLICTS_FILE
+        self.applied_ids = self.root / APPLIED_IDS_FILE
+
+    def check(self) -> None:
+        if not self.books.is_file():
+            raise FileNotFoundError(
+                f"{self.books} is missing: seed the site first with "
+                f"`python tools/seed_data.py --data-dir {self.root}`"
+            )
+
+    def load(self) -> Snapshot:
+        self.check()
+        index = read_json(self.index, {}) or {}
+        if "books" in index:
+            return _snapshot_from_index(index)
+        books = books_from_json(read_json(self.books, []), read_json(self.loans, []))
+        return Snapshot(books)
+
+    def save(self, snapshot: Snapshot) -> None:
+        books, loans = books_to_json(snapshot.books.values())
+        index = {
+            "frontier": list(snapshot.frontier),
+            "positions": snapshot.positions,
+            "peerFrontier": list(snapshot.peer_frontier),
+            "peerAcked": snapshot.peer_acked,
+            "books": books,
+            "loans": loans,
+        }
+        write_atomic(self.index, canonical(index))
+        write_atomic(self.books, canonical(books))
+        write_atomic(self.loans, canonical(loans))
+
+    def append_lines(self, path: Path, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        data = "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read_lines(self, path: Path) -> list[dict[str, Any]]:
+        """Every whole JSON line; a torn last line (a crash mid-write) is skipped."""
+        rows = []
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return rows
+        for line in text.splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
+
+
+def books_to_json(books) -> tuple[list[dict], list[dict]]:
+    book_rows, loan_rows = [], []
+    for book in sorted(books, key=lambda b: b.codigo):
+        book_rows.append(
+            {
+                "codigo": book.codigo,
+                "titulo": book.titulo,
+                "ejemplares": book.ejemplares,
+                "disponible": book.disponible,
+            }
+        )
+        for user, loan in sorted(book.loans.items()):
+            loan_rows.append({"codigo": book.codigo, "userId": user, **vars(loan)})
+    return book_rows, loan_rows
+
+
+def books_from_json(book_rows: list[dict], loan_rows: list[dict]) -> dict[str, Book]:
+    loans: dict[str, dict[str, Loan]] = {}
+    for row in loan_rows:
+        loan = Loan(row["dueDate"], int(row["renovaciones"]), row.get("sede", ""))
+        loans.setdefault(row["codigo"], {})[row["userId"]] = loan
+    return {
+        row["codigo"]: Book(
+            row["codigo"],
+            row.get("titulo", ""),
+            int(row.get("ejemplares", 1)),
+            loans.get(row["codigo"], {}),
+        )
+        for row in book_rows
+    }
+
+
+def _snapshot_from_index(index: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        books=books_from_json(index["books"], index["loans"]),
+        frontier=Key.of(index["frontier"]),
+        positions={site: int(n) for site, n in index["positions"].items()},
+        peer_frontier=Key.of(index["peerFrontier"]),
+        peer_acked=int(index["peerAcked"]),
+    )

@@ -1,0 +1,252 @@
+"""The Storage actor: the source of truth of one site.
+
+It decides every operation with the business rules, gives it a sequence
+number and an HLC key, hands it to the Oplog, and replies only once the
+Oplog says it is on disk. It also applies the peer's operations, answers
+the peer's catch-up requests and takes snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pykka
+
+from common.actors import Slot
+from common.clock import Clock
+from common.jsonfile import canonical
+from common.logs import EventLog
+from common.models import GaRequest, reply
+from common.settings import Settings
+from ga.entry import Entry
+from ga.hlc import Key
+from ga.messages import (
+    AppliedUpTo,
+    ApplyRemote,
+    Consolidate,
+    Execute,
+    PeerHeard,
+    PeerUnreachable,
+    ServeSync,
+    Status,
+)
+from ga.oplog import Append, Barrier, Compact, EntriesSince, FlushNow, read_log
+from ga.recovery import recover
+from ga.snapshot import DataDir, Snapshot, books_to_json
+
+log = EventLog("GA")
+UNBOUNDED = 2**62  # standalone: no peer ever needs our entries
+OPS = {"checkAndLoan": "PRESTAR", "renovar": "RENOVAR", "devolver": "DEVOLVER"}
+
+
+class Storage(pykka.ThreadingActor):
+    def __init__(self, settings: Settings, oplog: Slot, clock: Clock) -> None:
+        super().__init__()
+        self.site = settings.site_id
+        self.peer = "B" if self.site == "A" else "A"
+        self.standalone = not settings.ga_repl_sub_connect
+        self._interval = settings.snapshot_interval_ops
+        self._files = DataDir(settings)
+        self._oplog = oplog
+        self._clock = clock
+        self._since_snapshot = 0
+
+    def on_start(self) -> None:
+        state = recover(
+            self._files, read_log(self._files.oplog), self.site, self._clock
+        )
+        self.library, self.hlc, self.replies = state.library, state.hlc, state.replies
+        self.positions = state.positions
+        self.peer_frontier, self.peer_acked = state.peer_frontier, state.peer_acked
+        self.peer_head, self.peer_checked = 0, self.standalone
+        self.conflicts = len(self._files.read_lines(self._files.conflicts))
+        log.state(f"storage ready: {self._summary()}")
+
+    def on_stop(self) -> None:
+        self._consolidate()
+
+    def on_receive(self, message):
+        match message:
+            case Execute(request, respond):
+                self._execute(request, respond)
+            case ApplyRemote(entries):
+                return self._apply_remote(entries)
+            case PeerHeard(status):
+                return self._peer_heard(status)
+            case PeerUnreachable():
+                self.peer_checked = True
+            case ServeSync(after, limit, respond):
+                respond(reply(True, None, self._serve_sync(after, limit)))
+            case Status(respond):
+                status = self._status()
+                if respond is not None:
+                    respond(status)
+                return status
+            case Consolidate():
+                self._consolidate()
+        return None
+
+    def _execute(self, request: GaRequest, respond) -> None:
+        payload = request.payload
+        first = self.replies.get(payload.id)
+        if first is not None:
+            log.event("aplicado", payload.id, OPS[request.method], "repeated id")
+            self._oplog.tell(Barrier(lambda: respond(first)))
+            return
+        entry = self._new_entry(request)
+        entry = replace(entry, reply=self.library.evaluate(entry))
+        self._record(entry)
+        self._oplog.tell(Append((entry,), lambda: respond(entry.reply)))
+        self._log_applied(entry)
+        self._count_towards_snapshot(1)
+
+    def _new_entry(self, request: GaRequest) -> Entry:
+        payload = request.payload
+        return Entry(
+            site=self.site,
+            seq=self.positions[self.site] + 1,
+            key=self.hlc.tick(),
+            id=payload.id,
+            method=request.method,
+            libroCodigo=payload.libroCodigo,
+            userId=payload.userId,
+            dueDateNew=payload.dueDateNew,
+            date=self._clock.today().isoformat(),
+            reply={},
+        )
+
+    def _record(self, entry: Entry) -> None:
+        self.positions[entry.site] = entry.seq
+        self.replies.setdefault(entry.id, entry.reply)
+        self.library.add(entry)
+
+    def _log_applied(self, entry: Entry) -> None:
+        stage = "aplicado" if entry.ok else "error"
+        detail = {
+            "ok": entry.ok,
+            "reason": entry.reply.get("reason"),
+            "libroCodigo": entry.libroCodigo,
+            "userId": entry.userId,
+            "seq": entry.seq,
+            "origin": entry.site,
+        }
+        if entry.dueDateNew:
+            detail["dueDateNewGC"] = entry.dueDateNew
+        detail.update(entry.reply.get("metadata") or {})
+        log.event(stage, entry.id, OPS[entry.method], detail)
+
+    def _apply_remote(self, entries: tuple[Entry, ...]) -> AppliedUpTo:
+        fresh: list[Entry] = []
+        gap = False
+        for entry in entries:
+            expected = self.positions[self.peer] + 1
+            if entry.site != self.peer or entry.seq < expected:
+                continue
+            if entry.seq > expected:
+                gap = True
+                break
+            self.hlc.observe(entry.key)
+            self._record(entry)
+            self.peer_frontier = max(self.peer_frontier, _bound(entry.key))
+            fresh.append(entry)
+        if fresh:
+            self._oplog.tell(Append(tuple(fresh)))
+            self._count_towards_snapshot(len(fresh))
+        self.peer_head = max(self.peer_head, self.positions[self.peer])
+        return AppliedUpTo(self.positions[self.peer], gap)
+
+    def _peer_heard(self, status: dict) -> bool:
+        self.peer_checked = True
+        self.peer_head = max(self.peer_head, int(status["head"]))
+        self.peer_acked = max(self.peer_acked, int(status["applied"][self.site]))
+        if self.positions[self.peer] >= int(status["head"]):
+            key = Key.of([*status["hlc"], self.peer])
+            self.hlc.observe(key)
+            self.peer_frontier = max(self.peer_frontier, _bound(key))
+        return self.positions[self.peer] < self.peer_head
+
+    def _serve_sync(self, after: int, limit: int) -> dict:
+        head = self.positions[self.site]
+        entries = self._oplog.ask(EntriesSince(self.site, after, limit))
+        if entries is None or (not entries and head > after):
+            return {"head": head, "truncated": True, "entries": []}
+        rows = [entry.to_json() for entry in entries]
+        return {
+            "head": head,
+            "truncated": False,
+            "entries": rows,
+            "status": self._status(),
+        }
+
+    def _status(self) -> dict:
+        key = self.hlc.tick()
+        return {
+            "node": self.site,
+            "ts": self._clock.now_ms(),
+            "hlc": [key.wall_ms, key.counter],
+            "head": self.positions[self.site],
+            "applied": dict(self.positions),
+            "frontier": list(self.library.frontier),
+            "digest": self._digest(),
+            "caught_up": self.peer_checked
+            and self.positions[self.peer] >= self.peer_head,
+            "pending": self.library.pending_count(),
+            "conflicts": self.conflicts,
+            "duplicates": self.library.duplicates,
+        }
+
+    def _digest(self) -> str:
+        books, loans = books_to_json(self.library.books.values())
+        return hashlib.sha256(canonical([books, loans])).hexdigest()[:16]
+
+    def _count_towards_snapshot(self, count: int) -> None:
+        self._since_snapshot += count
+        if self._since_snapshot >= self._interval:
+            self._since_snapshot = 0
+            self._consolidate()
+
+    def _frontier(self) -> Key:
+        local = _bound(Key(self.hlc.wall_ms, self.hlc.counter, self.site))
+        return local if self.standalone else min(local, self.peer_frontier)
+
+    def _consolidate(self) -> None:
+        frontier = self._frontier()
+        if not self.library.settles_any(frontier):
+            return
+        self._oplog.ask(FlushNow())
+        conflicts = self.library.consolidate(frontier)
+        self._files.append_lines(
+            self._files.conflicts, [c.to_json() for c in conflicts]
+        )
+        self.conflicts += len(conflicts)
+        self._files.save(self._snapshot())
+        acked = UNBOUNDED if self.standalone else self.peer_acked
+        order = Compact(frontier, self.site, acked, self._files.applied_ids)
+        dropped = self._oplog.ask(order)
+        log.debug(
+            f"snapshot at {list(frontier)}: {dropped} log entries truncated, "
+            f"{len(conflicts)} conflicts, {self.library.pending_count()} pending"
+        )
+
+    def _snapshot(self) -> Snapshot:
+        books = {book.codigo: book for book in self.library.base_books()}
+        return Snapshot(
+            books,
+            self.library.frontier,
+            dict(self.positions),
+            self.peer_frontier,
+            self.peer_acked,
+        )
+
+    def _summary(self) -> str:
+        return (
+            f"site {self.site}, positions {self.positions}, "
+            f"{len(self.library.books)} books, {self.library.pending_count()} "
+            f"pending, frontier {list(self.library.frontier)}"
+        )
+
+
+def _bound(key: Key) -> Key:
+    """The largest key sharing `key`'s clock reading: later ticks exceed it."""
+    return Key(key.wall_ms, key.counter, "~")

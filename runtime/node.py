@@ -1,0 +1,57 @@
+"""A whole site in one process: `python -m runtime.node --site A`.
+
+Starts the GA (unless --bridge-only) and then the workers AR, AD and AP;
+stops them in reverse order on SIGINT or SIGTERM. With --bridge-only only
+the workers run, attached to an external GC and GA as the env file says.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from common.cli import settings_or_exit, wait_for_signal
+from common.logs import EventLog
+from ga.node import GaNode
+from runtime.site import Workers
+
+app = typer.Typer(add_completion=False)
+log = EventLog("GA")
+
+
+@app.command()
+def main(
+    site: str = typer.Option(None, help="SITE_ID (A or B); picks .env.siteX."),
+    env_file: Path = typer.Option(None, help="Env file (default .env.siteX)."),
+    bridge_only: bool = typer.Option(
+        False, "--bridge-only", help="Only AR, AD and AP, against an external GA."
+    ),
+    data_dir: Path = typer.Option(None, help="GA_DATA_DIR override."),
+    pretty: bool = typer.Option(None, "--pretty", help="Human-readable logs."),
+    log_level: str = typer.Option(None, help="DEBUG, INFO, WARNING or ERROR."),
+) -> None:
+    """Run one library site until SIGINT or SIGTERM."""
+    settings = settings_or_exit(
+        env_file, site, ga_data_dir=data_dir, log_pretty=pretty, log_level=log_level
+    )
+    ga = None
+    try:
+        if not bridge_only:
+            ga = GaNode(settings).start()
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    workers = Workers(settings).start()
+    try:
+        reason = wait_for_signal(ga.failed if ga else None)
+        log.state(f"site {settings.site_id} stopping on {reason}")
+    finally:
+        workers.stop()
+        if ga is not None:
+            ga.stop()
+    raise typer.Exit(1 if ga is not None and ga.failed.is_set() else 0)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,116 @@
+"""The workers of one site: AR, AD, a pool of AP loan actors, and the
+bridges that connect them to the GC.
+
+    GC PUB --SubscriberBridge(RENOVACION)--> RenewalActor (AR) --+
+    GC PUB --SubscriberBridge(DEVOLUCION)--> ReturnActor  (AD) --+--> GaClient
+    GC REQ --ServerBridge(AP_REP_BIND)--> LoanActor pool (AP) ----+
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pykka
+from pydantic import ValidationError
+
+from actors.devolucion import ReturnActor
+from actors.prestamo import LendBook, LoanActor, to_gc
+from actors.published import Ga
+from actors.renovacion import RenewalActor
+from actors.spool import Spool
+from bridges.ga_client import GaClient
+from bridges.server import Responder, ServerBridge
+from bridges.subscriber import Route, SubscriberBridge
+from common.logs import EventLog
+from common.models import ActorMessage, LoanRequest, refusal
+from common.reasons import Reason
+from common.settings import Settings
+
+KINDS = ("AR", "AD", "AP")
+
+
+class Workers:
+    def __init__(
+        self,
+        settings: Settings,
+        kinds: Iterable[str] = KINDS,
+        connect_ga: Callable[[str], Ga] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.kinds = tuple(kinds)
+        self._connect_ga = connect_ga or self._ga_client
+        self._actors: list[pykka.ActorRef] = []
+        self._bridges: list[Any] = []
+
+    def start(self) -> Workers:
+        if "AR" in self.kinds:
+            self._published("AR", RenewalActor, self.settings.topic_renovacion)
+        if "AD" in self.kinds:
+            self._published("AD", ReturnActor, self.settings.topic_devolucion)
+        if "AP" in self.kinds:
+            self._loans()
+        return self
+
+    def stop(self) -> None:
+        for bridge in reversed(self._bridges):
+            bridge.stop()
+        for actor in reversed(self._actors):
+            actor.stop(timeout=10)
+
+    def _published(self, proc: str, actor_class, topic: str) -> None:
+        s = self.settings
+        spool = Spool(s.actor_state_dir / f"spool-{proc}.jsonl", EventLog(proc))
+        actor = actor_class.start(lambda: self._connect_ga(proc), spool)
+        self._actors.append(actor)
+        routes = {topic: Route(actor.tell, ActorMessage)}
+        endpoint = s.endpoint("gc_pub_connect")
+        self._bridges.append(SubscriberBridge.launch(EventLog(proc), endpoint, routes))
+        EventLog(proc).state(f"{proc} listening to {topic} at {endpoint}")
+
+    def _loans(self) -> None:
+        s = self.settings
+        pool = [
+            LoanActor.start(lambda: self._connect_ga("AP")) for _ in range(s.ap_workers)
+        ]
+        self._actors.extend(pool)
+        server = ServerBridge.launch(
+            EventLog("AP"),
+            s.ap_rep_bind,
+            loan_handler(pool),
+            max_bytes=s.max_message_bytes,
+            deadline_ms=s.ap_reply_deadline_ms,
+            shape=to_gc,
+        )
+        self._bridges.append(server)
+        EventLog("AP").state(f"AP serving loans on {s.ap_rep_bind}")
+
+    def _ga_client(self, proc: str) -> GaClient:
+        s = self.settings
+        return GaClient(
+            EventLog(proc),
+            s.local_ga,
+            s.endpoint("ga_peer_rep_connect"),
+            timeout_ms=s.ga_timeout_ms,
+            retries=s.ga_retries,
+            heartbeat=s.local_heartbeat,
+            heartbeat_interval_ms=s.ga_heartbeat_interval_ms,
+        )
+
+
+def loan_handler(pool: list[pykka.ActorRef]):
+    """Validate a GC loan request and hand it to the next loan actor."""
+    turns = itertools.cycle(pool)
+    log = EventLog("AP")
+
+    def handle(data: Any, respond: Responder) -> None:
+        try:
+            request = LoanRequest.model_validate(data)
+        except ValidationError as exc:
+            log.warning(f"refused a malformed loan request: {exc.errors()[0]['msg']}")
+            respond(to_gc(refusal(Reason.BAD_REQUEST)))
+            return
+        next(turns).tell(LendBook(request, respond))
+
+    return handle

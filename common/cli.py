@@ -32,20 +32,21 @@ def settings_or_exit(env_file: Path | None, site: str | None, **flags: Any) -> S
     return settings
 
 
-def wait_for_signal(stop: threading.Event | None = None) -> str:
-    """Block until SIGINT or SIGTERM (or `stop` is set); return what happened."""
-    stop = stop or threading.Event()
+def wait_for_signal(failed: threading.Event | None = None) -> str:
+    """Block until SIGINT or SIGTERM, or until `failed` is set; say which."""
+    woken = threading.Event()
     received: list[str] = []
 
     def handler(signum, _frame) -> None:
         received.append(signal.Signals(signum).name)
-        stop.set()
+        woken.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, handler)
-    while not stop.wait(0.5):
-        pass
-    return received[0] if received else "stop requested"
+    while not woken.wait(0.2):
+        if failed is not None and failed.is_set():
+            return "a failure"
+    return received[0]
 
 
 def fail(message: str) -> None:

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_pretty: bool = False
 
+    # The reference GC (tools/reference_gc.py), with the teammate's names.
+    gc_bind: str = "tcp://0.0.0.0:5555"  # where PS clients connect
+    gc_pub_bind: str = "tcp://0.0.0.0:5556"  # renewals and returns go out here
+    ap_req_connect: str = "tcp://127.0.0.1:5557"  # the GC's way to AP
+    gc_mode: Literal["serial", "threaded"] = "serial"
+    gc_ap_timeout_ms: int = 0  # 0: wait for AP forever, as the real GC does
+
     @model_validator(mode="after")
     def _check_relations(self) -> Settings:
         for name in ("ga_timeout_ms", "ga_retries", "snapshot_interval_ops"):

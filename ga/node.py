@@ -22,7 +22,7 @@ from ga.replicator import Replicator, ShipEntries
 from ga.service import ga_handler
 from ga.snapshot import DataDir
 from ga.storage import Storage
-from runtime.supervisor import Child, Supervisor
+from runtime.supervisor import Child, Started, Supervisor
 
 log = EventLog("GA")
 
@@ -42,6 +42,7 @@ class GaNode:
         self._supervisor = Supervisor.start(
             self._children(), on_give_up=self.failed.set
         )
+        self._supervisor.ask(Started())
         self._server = ServerBridge.launch(
             log,
             self.settings.ga_rep_bind,

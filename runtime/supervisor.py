@@ -37,6 +37,11 @@ class _Check:
     pass
 
 
+@dataclass(frozen=True)
+class Started:
+    """Answered once every child is up: on_start runs before any message."""
+
+
 class Supervisor(pykka.ThreadingActor):
     def __init__(
         self,
@@ -71,7 +76,7 @@ class Supervisor(pykka.ThreadingActor):
         if isinstance(message, _Check):
             self._check()
             self._arm()
-        return None
+        return isinstance(message, Started)
 
     def _arm(self) -> None:
         me = self.actor_ref

@@ -1,0 +1,108 @@
+"""Shared test fixtures: free ports, small seeded data folders, GA nodes."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from common.clock import ManualClock
+from common.jsonfile import canonical
+from common.logs import setup_logging
+from common.settings import Settings, load_settings
+from ga.node import GaNode
+
+setup_logging("WARNING")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float = 10.0) -> object:
+    """Poll `predicate` until it returns something truthy, or fail."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+def write_data(
+    folder: Path, copies: dict[str, int], loans: list[dict] | None = None
+) -> Path:
+    """A GA data folder with the given books (code -> copies) and loans."""
+    folder.mkdir(parents=True, exist_ok=True)
+    loans = loans or []
+    held: dict[str, int] = {}
+    for loan in loans:
+        held[loan["codigo"]] = held.get(loan["codigo"], 0) + 1
+    books = [
+        {
+            "codigo": code,
+            "titulo": f"Libro {code}",
+            "ejemplares": n,
+            "disponible": held.get(code, 0) < n,
+        }
+        for code, n in sorted(copies.items())
+    ]
+    (folder / "books.json").write_bytes(canonical(books))
+    (folder / "loans.json").write_bytes(canonical(loans))
+    (folder / "oplog.json").write_bytes(b"")
+    (folder / "applied_index.json").write_bytes(b"{}\n")
+    return folder
+
+
+BOOKS = {"ISBN-0001": 1, "ISBN-0002": 2, "ISBN-0003": 1, "ISBN-0004": 3}
+
+
+def site_settings(root: Path, ports: dict[str, int], site: str, **extra) -> Settings:
+    """Settings for one site of a two-site pair on loopback ports."""
+    me, peer = (site, "B" if site == "A" else "A")
+    values = {
+        "site_id": site,
+        "gc_pub_connect": f"tcp://127.0.0.1:{ports[f'gc_pub_{me}']}",
+        "ap_rep_bind": f"tcp://127.0.0.1:{ports[f'ap_{me}']}",
+        "ga_rep_bind": f"tcp://127.0.0.1:{ports[f'ga_{me}']}",
+        "ga_health_rep_bind": f"tcp://127.0.0.1:{ports[f'health_{me}']}",
+        "ga_heartbeat_pub_bind": f"tcp://127.0.0.1:{ports[f'hb_{me}']}",
+        "ga_repl_pub_bind": f"tcp://127.0.0.1:{ports[f'repl_{me}']}",
+        "ga_repl_sub_connect": f"tcp://127.0.0.1:{ports[f'repl_{peer}']}",
+        "ga_peer_rep_connect": f"tcp://127.0.0.1:{ports[f'ga_{peer}']}",
+        "ga_data_dir": root / f"site{me}",
+        "actor_state_dir": root / f"actors{me}",
+        "ga_heartbeat_interval_ms": 200,
+        "snapshot_interval_ops": 50,
+    }
+    values.update(extra)
+    return load_settings(None, **values)
+
+
+PORT_NAMES = ("gc_pub", "ap", "ga", "health", "hb", "repl")
+
+
+@pytest.fixture
+def ports() -> dict[str, int]:
+    return {f"{name}_{site}": free_port() for name in PORT_NAMES for site in "AB"}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def lone_ga(tmp_path, ports, clock) -> Iterator[GaNode]:
+    """One GA with no peer, on small data."""
+    write_data(tmp_path / "siteA", BOOKS)
+    settings = site_settings(tmp_path, ports, "A", ga_repl_sub_connect="")
+    node = GaNode(settings, clock).start()
+    yield node
+    node.stop()

@@ -13,6 +13,7 @@ from common.clock import ManualClock
 from common.jsonfile import canonical
 from common.logs import setup_logging
 from common.settings import Settings, load_settings
+from ga.messages import Status
 from ga.node import GaNode
 
 setup_logging("WARNING")
@@ -106,3 +107,43 @@ def lone_ga(tmp_path, ports, clock) -> Iterator[GaNode]:
     node = GaNode(settings, clock).start()
     yield node
     node.stop()
+
+
+class GaPair:
+    """Two GAs replicating to each other in this process."""
+
+    def __init__(self, root: Path, ports: dict[str, int], clock: ManualClock) -> None:
+        self.root, self.ports, self.clock = root, ports, clock
+        self.nodes: dict[str, GaNode] = {}
+        for site in "AB":
+            write_data(root / f"site{site}", BOOKS)
+
+    def settings(self, site: str, **extra) -> Settings:
+        return site_settings(self.root, self.ports, site, **extra)
+
+    def start(self, site: str, **extra) -> GaNode:
+        self.nodes[site] = GaNode(self.settings(site, **extra), self.clock).start()
+        return self.nodes[site]
+
+    def stop(self, site: str) -> None:
+        self.nodes.pop(site).stop()
+
+    def status(self, site: str) -> dict:
+        return self.nodes[site].storage.ask(Status())
+
+    def settled(self) -> bool:
+        """Both up, holding the same state, nothing pending, files written."""
+        a, b = self.status("A"), self.status("B")
+        same = a["digest"] == b["digest"] and a["applied"] == b["applied"]
+        return same and a["pending"] == 0 and b["pending"] == 0
+
+    def files(self, site: str, name: str) -> bytes:
+        return (self.root / f"site{site}" / name).read_bytes()
+
+
+@pytest.fixture
+def ga_pair(tmp_path, ports, clock) -> Iterator[GaPair]:
+    pair = GaPair(tmp_path, ports, clock)
+    yield pair
+    for site in list(pair.nodes):
+        pair.stop(site)

@@ -1,0 +1,81 @@
+"""Two GAs in one process: replication, catch-up, convergence, conflicts."""
+
+from __future__ import annotations
+
+import json
+
+from ga.inprocess import InProcessGa
+from tests.conftest import free_port, wait_until
+
+
+def op(op_id: str, code: str, user: str) -> dict:
+    return {"id": op_id, "libroCodigo": code, "userId": user}
+
+
+def test_operations_at_both_sites_end_identical_on_disk(ga_pair):
+    a, b = ga_pair.start("A"), ga_pair.start("B")
+    at_a, at_b = InProcessGa(a.storage), InProcessGa(b.storage)
+
+    at_a.call("checkAndLoan", op("a-1", "ISBN-0004", "u-1"))
+    at_b.call("checkAndLoan", op("b-1", "ISBN-0004", "u-2"))
+    at_b.call("renovar", op("b-2", "ISBN-0004", "u-1"))
+    wait_until(lambda: ga_pair.status("A")["applied"]["B"] == 2)
+    returned = at_a.call("devolver", op("a-2", "ISBN-0004", "u-2"))
+    wait_until(ga_pair.settled)
+
+    for name in ("books.json", "loans.json"):
+        assert ga_pair.files("A", name) == ga_pair.files("B", name)
+    assert returned["ok"] is True
+    loans = json.loads(ga_pair.files("A", "loans.json"))
+    assert [(row["userId"], row["renovaciones"]) for row in loans] == [("u-1", 1)]
+
+
+def test_a_ga_that_was_down_catches_up_on_everything_it_missed(ga_pair):
+    a = ga_pair.start("A")
+    ga_pair.start("B")
+    wait_until(ga_pair.settled)
+    ga_pair.stop("B")
+    at_a = InProcessGa(a.storage)
+    for n in range(300):
+        method = "checkAndLoan" if n % 2 == 0 else "devolver"
+        at_a.call(method, op(f"a-{n}", "ISBN-0002", f"u-{n // 2}"))
+
+    ga_pair.start("B")
+    wait_until(ga_pair.settled, timeout_s=20)
+
+    assert ga_pair.status("B")["applied"]["A"] == 300
+    assert ga_pair.files("A", "loans.json") == ga_pair.files("B", "loans.json")
+
+
+def test_the_last_copy_lent_at_both_sites_is_one_loan_and_one_conflict(ga_pair):
+    cut_off = {  # a partition: each GA listens to and asks a silent address
+        "ga_repl_sub_connect": f"tcp://127.0.0.1:{free_port()}",
+        "ga_peer_rep_connect": f"tcp://127.0.0.1:{free_port()}",
+    }
+    a, b = ga_pair.start("A", **cut_off), ga_pair.start("B", **cut_off)
+
+    at_a = InProcessGa(a.storage).call("checkAndLoan", op("a-1", "ISBN-0001", "u-1"))
+    at_b = InProcessGa(b.storage).call("checkAndLoan", op("b-1", "ISBN-0001", "u-2"))
+    ga_pair.stop("A"), ga_pair.stop("B")
+    ga_pair.start("A"), ga_pair.start("B")
+    wait_until(ga_pair.settled, timeout_s=20)
+
+    assert at_a["ok"] and at_b["ok"]
+    loans = json.loads(ga_pair.files("A", "loans.json"))
+    assert [(row["codigo"], row["userId"]) for row in loans] == [("ISBN-0001", "u-1")]
+    for site in "AB":
+        conflicts = ga_pair.files(site, "conflicts.jsonl").decode().splitlines()
+        assert [json.loads(line)["operation"]["id"] for line in conflicts] == ["b-1"]
+        assert ga_pair.status(site)["conflicts"] == 1
+
+
+def test_a_retry_that_reached_both_sites_takes_effect_once(ga_pair):
+    a, b = ga_pair.start("A"), ga_pair.start("B")
+
+    InProcessGa(a.storage).call("checkAndLoan", op("same", "ISBN-0004", "u-1"))
+    InProcessGa(b.storage).call("checkAndLoan", op("same", "ISBN-0004", "u-1"))
+    wait_until(ga_pair.settled)
+
+    loans = json.loads(ga_pair.files("B", "loans.json"))
+    assert [row["userId"] for row in loans] == ["u-1"]
+    assert ga_pair.files("A", "loans.json") == ga_pair.files("B", "loans.json")

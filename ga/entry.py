@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from common.logs import EventLog
 from ga.hlc import Key
 from ga.rules import Operation
+
+OPS = {"checkAndLoan": "PRESTAR", "renovar": "RENOVAR", "devolver": "DEVOLVER"}
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,20 @@ class Entry:
             date=str(raw["date"]),
             reply=dict(raw["reply"]),
         )
+
+
+def log_applied(log: EventLog, entry: Entry) -> None:
+    """The contract's log line for an operation decided at this GA."""
+    detail = {
+        "ok": entry.ok,
+        "reason": entry.reply.get("reason"),
+        "libroCodigo": entry.libroCodigo,
+        "userId": entry.userId,
+        "seq": entry.seq,
+        "origin": entry.site,
+    }
+    if entry.dueDateNew:
+        detail["dueDateNewGC"] = entry.dueDateNew
+    detail.update(entry.reply.get("metadata") or {})
+    stage = "aplicado" if entry.ok else "error"
+    log.event(stage, entry.id, OPS[entry.method], detail)

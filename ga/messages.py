@@ -35,9 +35,17 @@ class AppliedUpTo:
 
 @dataclass(frozen=True)
 class PeerHeard:
-    """The peer's heartbeat. Answers True when we miss some of its operations."""
+    """The peer's heartbeat or sync status. Answers a Verdict."""
 
     status: dict[str, Any]
+
+
+class Verdict:
+    """What a peer's status says about us."""
+
+    IN_STEP = "in step"
+    BEHIND = "behind"  # the peer has operations we have not applied
+    LOST = "lost"  # the peer holds more of our own operations than we do
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,21 @@ class ServeSync:
     after: int
     limit: int
     respond: Respond
+
+
+@dataclass(frozen=True)
+class ServeState:
+    """The peer lost part of what it needs from our truncated log: send it
+    our snapshot, our whole log and our archive of ids."""
+
+    respond: Respond
+
+
+@dataclass(frozen=True)
+class InstallState:
+    """Replace our state with the peer's, keeping our own operations."""
+
+    state: dict[str, Any]
 
 
 @dataclass(frozen=True)

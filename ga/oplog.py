@@ -62,6 +62,18 @@ class Compact:
 
 
 @dataclass(frozen=True)
+class AllEntries:
+    """Every entry still in the log, durable ones and those being flushed."""
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Rewrite the log to hold exactly `entries` (after a state transfer)."""
+
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
 class FlushNow:
     """Make every appended entry durable before answering."""
 
@@ -98,6 +110,10 @@ def _parse(path: Path, line: bytes) -> Entry | None:
     except (ValueError, KeyError, TypeError) as exc:
         log.error(f"{path}: skipped an unreadable log line ({exc})")
         return None
+
+
+def _line(entry: Entry) -> bytes:
+    return json.dumps(entry.to_json(), separators=(",", ":")).encode()
 
 
 def archive_ids(path: Path, entries: list[Entry]) -> None:
@@ -148,11 +164,15 @@ class Oplog(pykka.ThreadingActor):
                 return self._since(site, after, limit)
             case Compact():
                 return self._compact(message)
+            case AllEntries():
+                return list(self._entries)
+            case Replace(entries):
+                self._flush()
+                self._rewrite(list(entries))
         return None
 
     def _append(self, entries: tuple[Entry, ...], done) -> None:
-        lines = [json.dumps(e.to_json(), separators=(",", ":")) for e in entries]
-        self._file.write(("\n".join(lines) + "\n").encode())
+        self._file.write(b"".join(_line(entry) + b"\n" for entry in entries))
         self._entries.extend(entries)
         self._batch.local.extend(e for e in entries if e.site == self._site)
         if done is not None:
@@ -196,9 +216,7 @@ class Oplog(pykka.ThreadingActor):
     def _rewrite(self, kept: list[Entry]) -> None:
         tmp = self._path.with_name(f".{self._path.name}.tmp")
         with open(tmp, "wb") as handle:
-            handle.writelines(
-                json.dumps(entry.to_json()).encode() + b"\n" for entry in kept
-            )
+            handle.writelines(_line(entry) + b"\n" for entry in kept)
             handle.flush()
             os.fsync(handle.fileno())
         self._file.close()

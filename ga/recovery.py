@@ -15,7 +15,7 @@ from common.clock import Clock
 from ga.entry import Entry
 from ga.hlc import Hlc, Key
 from ga.library import Library
-from ga.snapshot import DataDir
+from ga.snapshot import DataDir, Snapshot
 
 
 @dataclass
@@ -29,13 +29,29 @@ class Recovered:
 
 
 def recover(files: DataDir, entries: list[Entry], site: str, clock: Clock) -> Recovered:
-    snapshot = files.load()
+    """The state saved in `files`, with the log's `entries` on top."""
+    ids = files.read_lines(files.applied_ids)
+    return rebuild(files.load(), ids, entries, site, clock)
+
+
+def rebuild(
+    snapshot: Snapshot,
+    id_rows: list[dict[str, Any]],
+    entries: list[Entry],
+    site: str,
+    clock: Clock,
+) -> Recovered:
+    """A snapshot, an archive of ids and the log entries above it, combined."""
     library = Library(snapshot.books, snapshot.frontier)
     hlc = Hlc(clock, site)
     hlc.observe(snapshot.frontier)
     replies: dict[str, dict[str, Any]] = {}
-    for row in files.read_lines(files.applied_ids):
-        _remember(library, replies, row["id"], Key.of(row["hlc"]), row["reply"])
+    for row in id_rows:
+        key = Key.of(row["hlc"])
+        if key <= snapshot.frontier:
+            _remember(library, replies, row["id"], key, row["reply"])
+        # Above the frontier (only after a state transfer from a peer whose
+        # frontier lags ours) the operation is among the entries below.
     positions = dict(snapshot.positions)
     for entry in entries:
         positions[entry.site] = max(positions.get(entry.site, 0), entry.seq)

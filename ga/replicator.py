@@ -7,6 +7,9 @@ In: the peer's OP and HB messages from GA_REPL_SUB_CONNECT. PUB/SUB drops
 whatever is sent while we are away, so a jump in sequence numbers, or a
 heartbeat whose head is ahead of what we applied, triggers a catch-up:
 "sync" requests to the peer GA's REP socket until we hold its head.
+When the peer has already truncated what we miss, or holds more of our
+own operations than we do (our files were lost), a "state" request
+fetches its whole state instead (see ga/transfer.py).
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ from common.actors import Slot
 from common.logs import EventLog
 from common.settings import Settings
 from ga.entry import Entry
-from ga.messages import AppliedUpTo, ApplyRemote, PeerHeard, PeerUnreachable
+from ga.messages import (
+    AppliedUpTo,
+    ApplyRemote,
+    InstallState,
+    PeerHeard,
+    PeerUnreachable,
+    Verdict,
+)
 
 log = EventLog("GA")
 SYNC_BATCH = 2000
+STATE_TIMEOUT_MS = 15_000  # a whole state can take a while to build and send
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,12 @@ class Replicator(pykka.ThreadingActor):
                 timeout_ms=s.ga_timeout_ms * 2,
                 retries=1,
             )
+            self._state_source = GaClient(
+                log,
+                s.endpoint("ga_peer_rep_connect"),
+                timeout_ms=STATE_TIMEOUT_MS,
+                retries=1,
+            )
             me.tell(CatchUp())
 
     def on_stop(self) -> None:
@@ -89,6 +106,7 @@ class Replicator(pykka.ThreadingActor):
                 bridge.stop()
         if self._peer is not None:
             self._peer.close()
+            self._state_source.close()
 
     def on_receive(self, message):
         match message:
@@ -119,12 +137,12 @@ class Replicator(pykka.ThreadingActor):
 
     def _receive_beat(self, status: dict[str, Any]) -> None:
         try:
-            missing = self._storage.ask(PeerHeard(status))
+            verdict = self._storage.ask(PeerHeard(status))
         except (KeyError, TypeError, ValueError) as exc:
             log.warning(f"dropped a malformed peer heartbeat: {exc!r}")
             return
-        if missing and not self._catching_up:
-            log.state(f"peer head {status['head']} is ahead of us; catching up")
+        if verdict != Verdict.IN_STEP and not self._catching_up:
+            log.state(f"peer status says we are {verdict}; catching up")
             self.actor_ref.tell(CatchUp())
 
     def _catch_up(self) -> None:
@@ -144,9 +162,19 @@ class Replicator(pykka.ThreadingActor):
                 return
             batch = answer["metadata"]
             if batch.get("truncated"):
-                log.error("peer truncated what we miss; a state transfer is needed")
+                log.state("the peer truncated what we miss; asking for its state")
+                self._transfer_state()
                 return
             applied = self._receive_entries(batch["entries"])
             if applied is None or applied.position >= int(batch["head"]):
-                self._storage.ask(PeerHeard(batch["status"]))
+                if self._storage.ask(PeerHeard(batch["status"])) == Verdict.LOST:
+                    self._transfer_state()
                 return
+
+    def _transfer_state(self) -> None:
+        answer = self._state_source.call("state", {})
+        if not answer.get("ok"):
+            log.state(f"peer GA could not send its state ({answer.get('reason')})")
+            self._storage.tell(PeerUnreachable())
+            return
+        self._storage.ask(InstallState(answer["metadata"]))

@@ -2,7 +2,8 @@
 
 Requests: {"method": "renovar"|"devolver"|"checkAndLoan", "payload":
 {id, libroCodigo, userId[, dueDateNew]}} from actors; {"method": "sync",
-"payload": {"after", "limit"}} from the peer GA's replicator;
+"payload": {"after", "limit"}} and {"method": "state"} from the peer GA's
+replicator;
 {"method": "status"} from anyone. Replies: {"ok", "reason", "metadata"}.
 """
 
@@ -17,7 +18,7 @@ from common.actors import Slot
 from common.logs import EventLog
 from common.models import GaRequest, refusal
 from common.reasons import Reason
-from ga.messages import Execute, ServeSync, Status
+from ga.messages import Execute, ServeState, ServeSync, Status
 
 log = EventLog("GA")
 BUSINESS = {"renovar", "devolver", "checkAndLoan"}
@@ -45,6 +46,8 @@ def _order(data: Any, respond: Responder) -> tuple[Any, dict | None]:
         ), None
     if method == "sync":
         return _sync(data.get("payload"), respond)
+    if method == "state":
+        return ServeState(respond), None
     if method not in BUSINESS:
         return None, refusal(Reason.UNKNOWN_METHOD, f"unknown method {method!r}")
     try:

@@ -9,6 +9,7 @@ snapshot, when applied_index.json is still empty.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -74,6 +75,12 @@ class DataDir:
         write_atomic(self.books, canonical(books))
         write_atomic(self.loans, canonical(loans))
 
+    def adopt(self, id_rows: list[dict], conflict_rows: list[dict]) -> None:
+        """Take the peer's archive of ids and its conflicts (state transfer)."""
+        self.append_lines(self.applied_ids, id_rows)
+        data = "".join(json.dumps(row, sort_keys=True) + "\n" for row in conflict_rows)
+        write_atomic(self.conflicts, data.encode())
+
     def append_lines(self, path: Path, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
@@ -112,6 +119,12 @@ def books_to_json(books) -> tuple[list[dict], list[dict]]:
         for user, loan in sorted(book.loans.items()):
             loan_rows.append({"codigo": book.codigo, "userId": user, **vars(loan)})
     return book_rows, loan_rows
+
+
+def digest(books) -> str:
+    """A short fingerprint of the state, equal at both sites when converged."""
+    book_rows, loan_rows = books_to_json(books)
+    return hashlib.sha256(canonical([book_rows, loan_rows])).hexdigest()[:16]
 
 
 def books_from_json(book_rows: list[dict], loan_rows: list[dict]) -> dict[str, Book]:

@@ -8,36 +8,47 @@ the peer's catch-up requests and takes snapshots.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import pykka
 
 from common.actors import Slot
 from common.clock import Clock
-from common.jsonfile import canonical
 from common.logs import EventLog
-from common.models import GaRequest, reply
+from common.models import GaRequest, refusal, reply
+from common.reasons import Reason
 from common.settings import Settings
-from ga.entry import Entry
+from ga.entry import OPS, Entry, log_applied
 from ga.hlc import Key
 from ga.messages import (
     AppliedUpTo,
     ApplyRemote,
     Consolidate,
     Execute,
+    InstallState,
     PeerHeard,
     PeerUnreachable,
+    ServeState,
     ServeSync,
     Status,
+    Verdict,
 )
-from ga.oplog import Append, Barrier, Compact, EntriesSince, FlushNow, read_log
-from ga.recovery import recover
-from ga.snapshot import DataDir, Snapshot, books_to_json
+from ga.oplog import (
+    AllEntries,
+    Append,
+    Barrier,
+    Compact,
+    EntriesSince,
+    FlushNow,
+    Replace,
+    read_log,
+)
+from ga.recovery import Recovered, rebuild, recover
+from ga.snapshot import DataDir, Snapshot, books_to_json, digest
+from ga.transfer import export_state, import_state, merged_log
 
 log = EventLog("GA")
 UNBOUNDED = 2**62  # standalone: no peer ever needs our entries
-OPS = {"checkAndLoan": "PRESTAR", "renovar": "RENOVAR", "devolver": "DEVOLVER"}
 
 
 class Storage(pykka.ThreadingActor):
@@ -53,15 +64,18 @@ class Storage(pykka.ThreadingActor):
         self._since_snapshot = 0
 
     def on_start(self) -> None:
-        state = recover(
-            self._files, read_log(self._files.oplog), self.site, self._clock
-        )
+        entries = read_log(self._files.oplog)
+        self._adopt(recover(self._files, entries, self.site, self._clock))
+        # Until the peer confirms we hold all our own operations, new ones
+        # could reuse sequence numbers it has already seen: refuse writes.
+        self.peer_head, self.peer_checked = 0, self.standalone
+        log.state(f"storage ready: {self._summary()}")
+
+    def _adopt(self, state: Recovered) -> None:
         self.library, self.hlc, self.replies = state.library, state.hlc, state.replies
         self.positions = state.positions
         self.peer_frontier, self.peer_acked = state.peer_frontier, state.peer_acked
-        self.peer_head, self.peer_checked = 0, self.standalone
         self.conflicts = len(self._files.read_lines(self._files.conflicts))
-        log.state(f"storage ready: {self._summary()}")
 
     def on_stop(self) -> None:
         self._consolidate()
@@ -78,6 +92,10 @@ class Storage(pykka.ThreadingActor):
                 self.peer_checked = True
             case ServeSync(after, limit, respond):
                 respond(reply(True, None, self._serve_sync(after, limit)))
+            case ServeState(respond):
+                respond(reply(True, None, self._export()))
+            case InstallState(state):
+                return self._install(state)
             case Status(respond):
                 status = self._status()
                 if respond is not None:
@@ -89,6 +107,9 @@ class Storage(pykka.ThreadingActor):
 
     def _execute(self, request: GaRequest, respond) -> None:
         payload = request.payload
+        if not self.peer_checked:
+            respond(refusal(Reason.GA_UNAVAILABLE, "catching up with the peer GA"))
+            return
         first = self.replies.get(payload.id)
         if first is not None:
             log.event("aplicado", payload.id, OPS[request.method], "repeated id")
@@ -98,7 +119,7 @@ class Storage(pykka.ThreadingActor):
         entry = replace(entry, reply=self.library.evaluate(entry))
         self._record(entry)
         self._oplog.tell(Append((entry,), lambda: respond(entry.reply)))
-        self._log_applied(entry)
+        log_applied(log, entry)
         self._count_towards_snapshot(1)
 
     def _new_entry(self, request: GaRequest) -> Entry:
@@ -121,21 +142,6 @@ class Storage(pykka.ThreadingActor):
         self.replies.setdefault(entry.id, entry.reply)
         self.library.add(entry)
 
-    def _log_applied(self, entry: Entry) -> None:
-        stage = "aplicado" if entry.ok else "error"
-        detail = {
-            "ok": entry.ok,
-            "reason": entry.reply.get("reason"),
-            "libroCodigo": entry.libroCodigo,
-            "userId": entry.userId,
-            "seq": entry.seq,
-            "origin": entry.site,
-        }
-        if entry.dueDateNew:
-            detail["dueDateNewGC"] = entry.dueDateNew
-        detail.update(entry.reply.get("metadata") or {})
-        log.event(stage, entry.id, OPS[entry.method], detail)
-
     def _apply_remote(self, entries: tuple[Entry, ...]) -> AppliedUpTo:
         fresh: list[Entry] = []
         gap = False
@@ -156,15 +162,23 @@ class Storage(pykka.ThreadingActor):
         self.peer_head = max(self.peer_head, self.positions[self.peer])
         return AppliedUpTo(self.positions[self.peer], gap)
 
-    def _peer_heard(self, status: dict) -> bool:
+    def _peer_heard(self, status: dict) -> str:
+        ours_there = int(status["applied"][self.site])
+        if ours_there > self.positions[self.site]:
+            log.error(
+                f"the peer holds our operations up to {ours_there}, we only up "
+                f"to {self.positions[self.site]}: our files lost some"
+            )
+            return Verdict.LOST
         self.peer_checked = True
         self.peer_head = max(self.peer_head, int(status["head"]))
-        self.peer_acked = max(self.peer_acked, int(status["applied"][self.site]))
+        self.peer_acked = max(self.peer_acked, ours_there)
         if self.positions[self.peer] >= int(status["head"]):
             key = Key.of([*status["hlc"], self.peer])
             self.hlc.observe(key)
             self.peer_frontier = max(self.peer_frontier, _bound(key))
-        return self.positions[self.peer] < self.peer_head
+            return Verdict.IN_STEP
+        return Verdict.BEHIND
 
     def _serve_sync(self, after: int, limit: int) -> dict:
         head = self.positions[self.site]
@@ -179,6 +193,42 @@ class Storage(pykka.ThreadingActor):
             "status": self._status(),
         }
 
+    def _export(self) -> dict:
+        self._oplog.ask(FlushNow())
+        entries = self._oplog.ask(AllEntries())
+        files = self._files
+        return export_state(
+            self._snapshot(),
+            entries,
+            files.read_lines(files.applied_ids),
+            files.read_lines(files.conflicts),
+            self._status(),
+            books_to_json(self.library.base_books()),
+        )
+
+    def _install(self, state: dict) -> bool:
+        try:
+            snapshot, received = import_state(state, self.site, self.peer)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error(f"refused a malformed state transfer: {exc!r}")
+            return False
+        own = [e for e in self._oplog.ask(AllEntries()) if e.site == self.site]
+        mine = max(snapshot.positions[self.site], self.positions[self.site])
+        snapshot.positions[self.site] = mine
+        entries = merged_log(received, own)
+        self._files.adopt(state["ids"], state["conflicts"])
+        # Saved with our old peer position first: a crash before the log is
+        # replaced then leads to another transfer, never to a silent gap.
+        old = {**snapshot.positions, self.peer: self.positions[self.peer]}
+        self._files.save(replace(snapshot, positions=old))
+        self._oplog.ask(Replace(tuple(entries)))
+        self._files.save(snapshot)
+        ids = self._files.read_lines(self._files.applied_ids)
+        self._adopt(rebuild(snapshot, ids, entries, self.site, self._clock))
+        self.peer_checked = True
+        log.state(f"installed the peer's state: {self._summary()}")
+        return True
+
     def _status(self) -> dict:
         key = self.hlc.tick()
         return {
@@ -188,17 +238,14 @@ class Storage(pykka.ThreadingActor):
             "head": self.positions[self.site],
             "applied": dict(self.positions),
             "frontier": list(self.library.frontier),
-            "digest": self._digest(),
+            "digest": digest(self.library.books.values()),
             "caught_up": self.peer_checked
             and self.positions[self.peer] >= self.peer_head,
             "pending": self.library.pending_count(),
             "conflicts": self.conflicts,
+            "accepting": self.peer_checked,
             "duplicates": self.library.duplicates,
         }
-
-    def _digest(self) -> str:
-        books, loans = books_to_json(self.library.books.values())
-        return hashlib.sha256(canonical([books, loans])).hexdigest()[:16]
 
     def _count_towards_snapshot(self, count: int) -> None:
         self._since_snapshot += count

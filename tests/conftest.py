@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -37,9 +38,15 @@ def wait_until(predicate: Callable[[], object], timeout_s: float = 10.0) -> obje
 
 
 def write_data(
-    folder: Path, copies: dict[str, int], loans: list[dict] | None = None
+    folder: Path,
+    copies: dict[str, int],
+    loans: list[dict] | None = None,
+    fresh: bool = False,
 ) -> Path:
-    """A GA data folder with the given books (code -> copies) and loans."""
+    """A GA data folder with the given books (code -> copies) and loans;
+    `fresh` first empties the folder, as a lost disk would."""
+    if fresh:
+        shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     loans = loans or []
     held: dict[str, int] = {}
@@ -123,6 +130,7 @@ class GaPair:
 
     def start(self, site: str, **extra) -> GaNode:
         self.nodes[site] = GaNode(self.settings(site, **extra), self.clock).start()
+        wait_until(lambda: self.status(site)["accepting"])
         return self.nodes[site]
 
     def stop(self, site: str) -> None:

@@ -13,17 +13,14 @@ from typing import Any
 import zmq
 
 from common.settings import Settings
+from tools.cluster import env_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_env(path: Path, settings: Settings) -> Path:
     """An env file holding every value of `settings`, for a child process."""
-    lines = []
-    for name, value in settings.model_dump().items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        lines.append(f"{name.upper()}={text}")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(env_text(settings))
     return path
 
 

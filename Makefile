@@ -22,6 +22,9 @@ chaos: $(VENV)/.installed  ## the long fault-injection run, 20 seeds
 bench: $(VENV)/.installed  ## speed, as ratios to bare ZeroMQ
 	$(PY) -m tools.bench
 
+load: $(VENV)/.installed  ## the course's experiment; pass options in ARGS="..."
+	$(PY) tools/load.py $(ARGS)
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import pykka
 
 from actors.spool import Spool
+from common.actors import tell_later
 from common.logs import EventLog
 from common.models import ActorMessage, refusal
 from common.reasons import Reason
@@ -111,10 +112,7 @@ class PublishedOperationActor(pykka.ThreadingActor):
     def _schedule_retry(self) -> None:
         if self._timer is not None:
             return
-        me = self.actor_ref
-        self._timer = threading.Timer(RETRY_S, lambda: me.tell(_RetrySpool()))
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer = tell_later(self.actor_ref, RETRY_S, _RetrySpool())
 
 
 def _summary(message: ActorMessage) -> dict[str, Any]:

@@ -74,10 +74,13 @@ class GaClient:
             self._drop(target)
             return None
         try:
-            return json.loads(sock.recv())
-        except ValueError:
-            self.log.error(f"GA {target} sent a reply that is not JSON")
+            answer = json.loads(sock.recv())
+        except (ValueError, RecursionError):
+            answer = None
+        if not isinstance(answer, dict):
+            self.log.error(f"GA {target} sent a reply that is not a JSON object")
             return refusal(Reason.INTERNAL_ERROR, "unreadable GA reply")
+        return answer
 
     def _fail_over(self) -> None:
         other = PEER if self.target == LOCAL else LOCAL

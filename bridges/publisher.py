@@ -28,7 +28,7 @@ class PublisherBridge(SocketActor):
 
     def open(self) -> None:
         self._pub = self.socket(zmq.PUB)
-        self._pub.bind(self.endpoint)
+        self.bind(self._pub, self.endpoint)
         self.log.debug(f"publishing on {self.endpoint}")
 
     def received(self, sock: zmq.Socket, frames: list[bytes]) -> None:

@@ -79,7 +79,7 @@ class ServerBridge(SocketActor):
     def open(self) -> None:
         self._handle = BridgeHandle(self.actor_ref, self.bell)
         self._router = self.socket(zmq.ROUTER)
-        self._router.bind(self.endpoint)
+        self.bind(self._router, self.endpoint)
         self.log.debug(f"serving on {self.endpoint}")
 
     def handle(self, message: Any) -> Any:
@@ -115,7 +115,7 @@ class ServerBridge(SocketActor):
             return data, None
         try:
             return json.loads(data.decode("utf-8")), None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             return None, refusal(Reason.BAD_JSON, str(exc)[:200])
 
     def _answer(self, token: int, payload: Any) -> None:

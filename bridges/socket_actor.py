@@ -10,7 +10,9 @@ after telling the bridge something, so replies leave without delay.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +24,17 @@ from common.logs import EventLog
 LINGER_MS = 0
 MAX_FRAME_BYTES = 64 * 1024 * 1024  # past this ZeroMQ drops the connection
 READ_BATCH = 64  # messages read per poll step
+BIND_PATIENCE_S = 3.0  # how long a bind waits for a port still being released
 
 
 @dataclass(frozen=True)
 class _Poll:
     pass
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """Answered once on_start opened the sockets (messages wait for it)."""
 
 
 class Doorbell:
@@ -92,8 +100,24 @@ class SocketActor(pykka.ThreadingActor):
 
     @classmethod
     def launch(cls, *args: Any, **kwargs: Any) -> BridgeHandle:
+        """Start the bridge; raises if it could not open its sockets."""
         bell = Doorbell()
-        return BridgeHandle(cls.start(bell, *args, **kwargs), bell)
+        handle = BridgeHandle(cls.start(bell, *args, **kwargs), bell)
+        handle.ask(_Opened(), timeout_s=BIND_PATIENCE_S + 5)
+        return handle
+
+    def bind(self, sock: zmq.Socket, endpoint: str) -> None:
+        """Bind, waiting a little while the port is still held: a restarted
+        bridge can come up before ZeroMQ has released its predecessor's."""
+        deadline = time.monotonic() + BIND_PATIENCE_S
+        while True:
+            try:
+                sock.bind(endpoint)
+                return
+            except zmq.ZMQError as exc:
+                if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def socket(self, kind: int) -> zmq.Socket:
         sock = self.context.socket(kind)
@@ -124,6 +148,8 @@ class SocketActor(pykka.ThreadingActor):
             self._poll_once()
             self.actor_ref.tell(_Poll())
             return None
+        if isinstance(message, _Opened):
+            return True
         return self.handle(message)
 
     def _poll_once(self) -> None:

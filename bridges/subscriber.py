@@ -55,7 +55,7 @@ class SubscriberBridge(SocketActor):
         try:
             data = json.loads(body)
             message = route.model.model_validate(data) if route.model else data
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, ValidationError, RecursionError) as exc:
             self.log.warning(f"dropped an invalid {topic} message: {_short(exc)}")
             return
         route.deliver(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -45,3 +46,16 @@ class Slot:
         if ref is None:
             raise pykka.ActorDeadError(f"{self.name} is not running")
         return ref.ask(message, timeout=timeout_s)
+
+
+def tell_later(ref: pykka.ActorRef, delay_s: float, message: Any) -> threading.Timer:
+    """Tell `ref` `message` after `delay_s`, unless it has stopped by then."""
+
+    def deliver() -> None:
+        with contextlib.suppress(pykka.ActorDeadError):
+            ref.tell(message)
+
+    timer = threading.Timer(delay_s, deliver)
+    timer.daemon = True
+    timer.start()
+    return timer

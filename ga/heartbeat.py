@@ -17,7 +17,7 @@ import pykka
 
 from bridges.publisher import Publish, PublisherBridge
 from bridges.server import Responder, ServerBridge
-from common.actors import Slot
+from common.actors import Slot, tell_later
 from common.logs import EventLog
 from common.settings import Settings
 from ga.messages import Consolidate, Status
@@ -57,8 +57,9 @@ class Heartbeat(pykka.ThreadingActor):
     def on_stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._health.stop()
-        self._pub.stop()
+        for bridge in (getattr(self, "_health", None), getattr(self, "_pub", None)):
+            if bridge is not None:
+                bridge.stop()
 
     def on_receive(self, message):
         if isinstance(message, _Tick):
@@ -66,17 +67,20 @@ class Heartbeat(pykka.ThreadingActor):
             self._schedule()
         return None
 
+    def on_failure(self, *exc_info) -> None:
+        self.on_stop()  # a crashed actor skips on_stop; free the ports anyway
+
     def _beat(self) -> None:
-        status = self._storage.ask(Status(), timeout_s=self._interval_s * 2)
+        try:
+            status = self._storage.ask(Status(), timeout_s=self._interval_s * 2)
+        except (pykka.ActorDeadError, pykka.Timeout):
+            return  # Storage is restarting; the next beat will tell
         self._pub.tell(Publish("HB", status))
         self._replicator.tell(ShipBeat(status))
         self._storage.tell(Consolidate())
 
     def _schedule(self) -> None:
-        me = self.actor_ref
-        self._timer = threading.Timer(self._interval_s, lambda: me.tell(_Tick()))
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer = tell_later(self.actor_ref, self._interval_s, _Tick())
 
     def _health_request(self, body: bytes, respond: Responder) -> None:
         # Runs in the health bridge's thread: it must not wait on Storage.

@@ -101,12 +101,15 @@ class Replicator(pykka.ThreadingActor):
             me.tell(CatchUp())
 
     def on_stop(self) -> None:
-        for bridge in (self._sub, self._pub):
+        for bridge in (getattr(self, "_sub", None), getattr(self, "_pub", None)):
             if bridge is not None:
                 bridge.stop()
-        if self._peer is not None:
+        if getattr(self, "_peer", None) is not None:
             self._peer.close()
             self._state_source.close()
+
+    def on_failure(self, *exc_info) -> None:
+        self.on_stop()  # a crashed actor skips on_stop; free the ports anyway
 
     def on_receive(self, message):
         match message:

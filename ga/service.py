@@ -48,7 +48,7 @@ def _order(data: Any, respond: Responder) -> tuple[Any, dict | None]:
         return _sync(data.get("payload"), respond)
     if method == "state":
         return ServeState(respond), None
-    if method not in BUSINESS:
+    if not isinstance(method, str) or method not in BUSINESS:
         return None, refusal(Reason.UNKNOWN_METHOD, f"unknown method {method!r}")
     try:
         return Execute(GaRequest.model_validate(data), respond), None
@@ -59,7 +59,7 @@ def _order(data: Any, respond: Responder) -> tuple[Any, dict | None]:
 def _sync(payload: Any, respond: Responder) -> tuple[Any, dict | None]:
     try:
         after, limit = int(payload["after"]), int(payload["limit"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None, refusal(Reason.BAD_REQUEST, "sync needs integer after, limit")
     return ServeSync(max(after, 0), max(1, min(limit, 10_000)), respond), None
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pykka
 
-from common.actors import Slot
+from common.actors import Slot, tell_later
 from common.logs import EventLog
 
 log = EventLog("GA")
@@ -79,10 +79,7 @@ class Supervisor(pykka.ThreadingActor):
         return isinstance(message, Started)
 
     def _arm(self) -> None:
-        me = self.actor_ref
-        self._timer = threading.Timer(CHECK_INTERVAL_S, lambda: me.tell(_Check()))
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer = tell_later(self.actor_ref, CHECK_INTERVAL_S, _Check())
 
     def _check(self) -> None:
         for index, child in enumerate(self._children):

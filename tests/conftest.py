@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pykka
 import pytest
+from loguru import logger
 
 from common.clock import ManualClock
 from common.jsonfile import canonical
@@ -155,3 +157,36 @@ def ga_pair(tmp_path, ports, clock) -> Iterator[GaPair]:
     yield pair
     for site in list(pair.nodes):
         pair.stop(site)
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[dict]]:
+    """Every log record written during the test, as the contract's fields."""
+    lines: list[dict] = []
+
+    def sink(message) -> None:
+        record = message.record
+        lines.append(
+            {
+                **record["extra"],
+                "level": record["level"].name,
+                "thread": record["thread"].name,
+            }
+        )
+
+    sink_id = logger.add(sink, level="DEBUG")
+    try:
+        yield lines
+    finally:
+        logger.remove(sink_id)
+
+
+@pytest.fixture(autouse=True)
+def _no_actor_left_behind() -> Iterator[None]:
+    """Fail a test that leaves an actor running, and stop what it left."""
+    yield
+    left = pykka.ActorRegistry.get_all()
+    if left:
+        names = sorted(ref.actor_class.__name__ for ref in left)
+        pykka.ActorRegistry.stop_all(timeout=10)
+        pytest.fail(f"actors still running after the test: {names}")

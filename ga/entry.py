@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from common.logs import EventLog
+from common.models import GaRequest
 from ga.hlc import Key
 from ga.rules import Operation
 
@@ -48,6 +50,25 @@ class Entry:
             "date": self.date,
             "reply": self.reply,
         }
+
+    @classmethod
+    def new(
+        cls, request: GaRequest, site: str, seq: int, key: Key, today: dt.date
+    ) -> Entry:
+        """A client's request as this GA's next operation, not yet decided."""
+        payload = request.payload
+        return cls(
+            site,
+            seq,
+            key,
+            payload.id,
+            request.method,
+            payload.libroCodigo,
+            payload.userId,
+            payload.dueDateNew,
+            today.isoformat(),
+            reply={},
+        )
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Entry:

@@ -11,6 +11,7 @@ operations therefore hold the same books, whatever the arrival order.
 from __future__ import annotations
 
 import bisect
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,10 @@ class Conflict:
 class Library:
     def __init__(self, books: dict[str, Book], frontier: Key) -> None:
         self.books = books  # every known operation applied
+        self._fingerprints = {code: fingerprint(b) for code, b in books.items()}
+        self._digest = 0  # XOR of the books' fingerprints, kept up to date
+        for value in self._fingerprints.values():
+            self._digest ^= value
         self.frontier = frontier
         self._base: dict[str, Book | None] = {}  # state at frontier
         self._pending: dict[str, list[Entry]] = {}  # above frontier, by key
@@ -82,6 +87,10 @@ class Library:
         """Whether consolidating at `upto` would settle any pending entry."""
         return any(entries[0].key <= upto for entries in self._pending.values())
 
+    def digest(self) -> str:
+        """A short hash of every book and loan; equal state, equal digest."""
+        return f"{self._digest:016x}"
+
     def pending_count(self) -> int:
         return sum(len(entries) for entries in self._pending.values())
 
@@ -122,10 +131,13 @@ class Library:
         self._set(code, after)
 
     def _set(self, code: str, book: Book | None) -> None:
+        self._digest ^= self._fingerprints.pop(code, 0)
         if book is None:
             self.books.pop(code, None)
-        else:
-            self.books[code] = book
+            return
+        self.books[code] = book
+        self._fingerprints[code] = fingerprint(book)
+        self._digest ^= self._fingerprints[code]
 
     def _consolidate_book(self, code: str, upto: Key) -> list[Conflict]:
         entries = self._pending[code]
@@ -152,3 +164,13 @@ class Library:
             _, after = decide(book, entry.operation)
             book = after if after is not None else book
         return book
+
+
+def fingerprint(book: Book) -> int:
+    """64 bits of a hash of one book with its loans, in a fixed order."""
+    loans = sorted(
+        (user, loan.dueDate, loan.renovaciones, loan.sede)
+        for user, loan in book.loans.items()
+    )
+    text = repr((book.codigo, book.titulo, book.ejemplares, loans))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())

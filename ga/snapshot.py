@@ -9,7 +9,6 @@ snapshot, when applied_index.json is still empty.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -119,12 +118,6 @@ def books_to_json(books) -> tuple[list[dict], list[dict]]:
         for user, loan in sorted(book.loans.items()):
             loan_rows.append({"codigo": book.codigo, "userId": user, **vars(loan)})
     return book_rows, loan_rows
-
-
-def digest(books) -> str:
-    """A short fingerprint of the state, equal at both sites when converged."""
-    book_rows, loan_rows = books_to_json(books)
-    return hashlib.sha256(canonical([book_rows, loan_rows])).hexdigest()[:16]
 
 
 def books_from_json(book_rows: list[dict], loan_rows: list[dict]) -> dict[str, Book]:

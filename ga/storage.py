@@ -44,7 +44,7 @@ from ga.oplog import (
     read_log,
 )
 from ga.recovery import Recovered, rebuild, recover
-from ga.snapshot import DataDir, Snapshot, books_to_json, digest
+from ga.snapshot import DataDir, Snapshot, books_to_json
 from ga.transfer import export_state, import_state, merged_log
 
 log = EventLog("GA")
@@ -62,6 +62,7 @@ class Storage(pykka.ThreadingActor):
         self._oplog = oplog
         self._clock = clock
         self._since_snapshot = 0
+        self._ops_seen = self._ops_at_last_beat = 0
 
     def on_start(self) -> None:
         entries = read_log(self._files.oplog)
@@ -102,7 +103,7 @@ class Storage(pykka.ThreadingActor):
                     respond(status)
                 return status
             case Consolidate():
-                self._consolidate()
+                self._consolidate_if_quiet()
         return None
 
     def _execute(self, request: GaRequest, respond) -> None:
@@ -115,27 +116,13 @@ class Storage(pykka.ThreadingActor):
             log.event("aplicado", payload.id, OPS[request.method], "repeated id")
             self._oplog.tell(Barrier(lambda: respond(first)))
             return
-        entry = self._new_entry(request)
+        seq, key = self.positions[self.site] + 1, self.hlc.tick()
+        entry = Entry.new(request, self.site, seq, key, self._clock.today())
         entry = replace(entry, reply=self.library.evaluate(entry))
         self._record(entry)
         self._oplog.tell(Append((entry,), lambda: respond(entry.reply)))
         log_applied(log, entry)
         self._count_towards_snapshot(1)
-
-    def _new_entry(self, request: GaRequest) -> Entry:
-        payload = request.payload
-        return Entry(
-            site=self.site,
-            seq=self.positions[self.site] + 1,
-            key=self.hlc.tick(),
-            id=payload.id,
-            method=request.method,
-            libroCodigo=payload.libroCodigo,
-            userId=payload.userId,
-            dueDateNew=payload.dueDateNew,
-            date=self._clock.today().isoformat(),
-            reply={},
-        )
 
     def _record(self, entry: Entry) -> None:
         self.positions[entry.site] = entry.seq
@@ -238,7 +225,7 @@ class Storage(pykka.ThreadingActor):
             "head": self.positions[self.site],
             "applied": dict(self.positions),
             "frontier": list(self.library.frontier),
-            "digest": digest(self.library.books.values()),
+            "digest": self.library.digest(),
             "caught_up": self.peer_checked
             and self.positions[self.peer] >= self.peer_head,
             "pending": self.library.pending_count(),
@@ -249,8 +236,17 @@ class Storage(pykka.ThreadingActor):
 
     def _count_towards_snapshot(self, count: int) -> None:
         self._since_snapshot += count
+        self._ops_seen += count
         if self._since_snapshot >= self._interval:
             self._since_snapshot = 0
+            self._consolidate()
+
+    def _consolidate_if_quiet(self) -> None:
+        # Under load, snapshots wait for SNAPSHOT_INTERVAL_OPS: each rewrites
+        # the whole state. Once quiet, the files catch up with the frontier.
+        quiet = self._ops_seen == self._ops_at_last_beat
+        self._ops_at_last_beat = self._ops_seen
+        if quiet:
             self._consolidate()
 
     def _frontier(self) -> Key:

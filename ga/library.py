@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ga.entry import Entry
-from ga.hlc import Key
+from ga.hlc import ZERO, Key
 from ga.rules import Book, decide
+
+SETTLED = ZERO  # the key of an id folded into the base: earlier than any
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,9 @@ class Library:
         if not stable:
             return []
         conflicts = [self._settle(entry) for entry in stable]
+        for entry in stable:  # settled: no later arrival can precede it
+            if self.effective.get(entry.id) == entry.key:
+                self.effective[entry.id] = SETTLED
         self._base[code] = self._fold(self._base[code], stable)
         if rest:
             self._pending[code] = rest

@@ -14,7 +14,8 @@ from typing import Any
 from common.clock import Clock
 from ga.entry import Entry
 from ga.hlc import Hlc, Key
-from ga.library import Library
+from ga.library import SETTLED, Library
+from ga.replies import Replies
 from ga.snapshot import DataDir, Snapshot
 
 
@@ -22,7 +23,7 @@ from ga.snapshot import DataDir, Snapshot
 class Recovered:
     library: Library
     hlc: Hlc
-    replies: dict[str, dict[str, Any]]
+    replies: Replies
     positions: dict[str, int]
     peer_frontier: Key
     peer_acked: int
@@ -45,7 +46,7 @@ def rebuild(
     library = Library(snapshot.books, snapshot.frontier)
     hlc = Hlc(clock, site)
     hlc.observe(snapshot.frontier)
-    replies: dict[str, dict[str, Any]] = {}
+    replies = Replies()
     for row in id_rows:
         key = Key.of(row["hlc"])
         if key <= snapshot.frontier:
@@ -57,7 +58,7 @@ def rebuild(
         positions[entry.site] = max(positions.get(entry.site, 0), entry.seq)
         hlc.observe(entry.key)
         if entry.key > snapshot.frontier:
-            replies.setdefault(entry.id, entry.reply)
+            replies.remember(entry.id, entry.reply)
             library.add(entry)
         else:
             _remember(library, replies, entry.id, entry.key, entry.reply)
@@ -66,8 +67,7 @@ def rebuild(
     )
 
 
-def _remember(library: Library, replies: dict, op_id: str, key: Key, reply) -> None:
-    replies.setdefault(op_id, reply)
-    if reply.get("ok"):
-        known = library.effective.get(op_id)
-        library.effective[op_id] = key if known is None else min(known, key)
+def _remember(library: Library, replies: Replies, op_id: str, key: Key, reply) -> None:
+    replies.remember(op_id, reply)
+    if reply.get("ok"):  # at or below the snapshot's frontier: settled
+        library.effective[op_id] = SETTLED

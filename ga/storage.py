@@ -126,7 +126,7 @@ class Storage(pykka.ThreadingActor):
 
     def _record(self, entry: Entry) -> None:
         self.positions[entry.site] = entry.seq
-        self.replies.setdefault(entry.id, entry.reply)
+        self.replies.remember(entry.id, entry.reply)
         self.library.add(entry)
 
     def _apply_remote(self, entries: tuple[Entry, ...]) -> AppliedUpTo:

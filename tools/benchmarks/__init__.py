@@ -1,0 +1,1 @@
+"""The pieces of `make bench` (tools/bench.py), one measurement a module."""

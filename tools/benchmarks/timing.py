@@ -1,0 +1,114 @@
+"""Small measuring helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import zmq
+
+PAYLOAD = json.dumps(
+    {"id": "bench-000000-000000", "libroCodigo": "ISBN-0001", "userId": "u-000001"}
+).encode()  # the size of a loan request
+
+
+@dataclass
+class Latencies:
+    samples_ms: list[float] = field(default_factory=list)
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.samples_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    @property
+    def p50(self) -> float:
+        return self.percentile(0.5)
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(0.99)
+
+
+def req_socket(context: zmq.Context, endpoint: str) -> zmq.Socket:
+    sock = context.socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(endpoint)
+    return sock
+
+
+def round_trips(endpoint: str, body: Callable[[int], bytes], count: int) -> Latencies:
+    """`count` sequential requests on one REQ socket; the latency of each."""
+    context = zmq.Context.instance()
+    sock = req_socket(context, endpoint)
+    result = Latencies()
+    try:
+        for n in range(count):
+            start = time.perf_counter()
+            sock.send(body(n))
+            if not sock.poll(5000):
+                raise TimeoutError(f"no reply from {endpoint}")
+            sock.recv()
+            result.samples_ms.append((time.perf_counter() - start) * 1000)
+    finally:
+        sock.close()
+    return result
+
+
+def throughput(
+    endpoint: str, body: Callable[[int, int], bytes], clients: int, seconds: float
+) -> float:
+    """Requests per second answered to `clients` concurrent REQ clients."""
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        sock = req_socket(zmq.Context.instance(), endpoint)
+        try:
+            n = 0
+            while time.monotonic() < stop:
+                sock.send(body(index, n))
+                if not sock.poll(5000):
+                    raise TimeoutError(f"no reply from {endpoint}")
+                sock.recv()
+                n += 1
+            done[index] = n
+        finally:
+            sock.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def load(
+    endpoint: str, body: Callable[[int, int], bytes], count: int, clients: int = 16
+) -> int:
+    """Send `count` requests with `clients` concurrent clients; how many went."""
+    per_client = count // clients
+
+    def client(index: int) -> None:
+        sock = req_socket(zmq.Context.instance(), endpoint)
+        try:
+            for n in range(per_client):
+                sock.send(body(index, n))
+                if not sock.poll(5000):
+                    raise TimeoutError(f"no reply from {endpoint}")
+                sock.recv()
+        finally:
+            sock.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return per_client * clients

@@ -47,12 +47,14 @@ def rebuild(
     hlc = Hlc(clock, site)
     hlc.observe(snapshot.frontier)
     replies = Replies()
-    for row in id_rows:
-        key = Key.of(row["hlc"])
+    settled = [(row["id"], Key.of(row["hlc"]), row["reply"]) for row in id_rows]
+    settled += [(e.id, e.key, e.reply) for e in entries if e.key <= snapshot.frontier]
+    for op_id, key, reply in settled:
+        # Ids above the frontier (archived here before a state transfer from
+        # a peer whose frontier lags ours) come back with the entries below.
         if key <= snapshot.frontier:
-            _remember(library, replies, row["id"], key, row["reply"])
-        # Above the frontier (only after a state transfer from a peer whose
-        # frontier lags ours) the operation is among the entries below.
+            _remember(library, replies, op_id, reply)
+    # Settled ids first: a later entry with the same id must count as a repeat.
     positions = dict(snapshot.positions)
     for entry in entries:
         positions[entry.site] = max(positions.get(entry.site, 0), entry.seq)
@@ -60,14 +62,12 @@ def rebuild(
         if entry.key > snapshot.frontier:
             replies.remember(entry.id, entry.reply)
             library.add(entry)
-        else:
-            _remember(library, replies, entry.id, entry.key, entry.reply)
     return Recovered(
         library, hlc, replies, positions, snapshot.peer_frontier, snapshot.peer_acked
     )
 
 
-def _remember(library: Library, replies: Replies, op_id: str, key: Key, reply) -> None:
+def _remember(library: Library, replies: Replies, op_id: str, reply) -> None:
     replies.remember(op_id, reply)
     if reply.get("ok"):  # at or below the snapshot's frontier: settled
         library.effective[op_id] = SETTLED

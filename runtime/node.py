@@ -38,11 +38,11 @@ def main(
     ga = None
     try:
         if not bridge_only:
-            ga = GaNode(settings).start()
+            ga = GaNode(settings, inproc=True).start()
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    workers = Workers(settings).start()
+    workers = Workers(settings, local_ga=ga.inproc if ga else None).start()
     try:
         reason = wait_for_signal(ga.failed if ga else None)
         log.state(f"site {settings.site_id} stopping on {reason}")

@@ -169,6 +169,8 @@ class SocketActor(pykka.ThreadingActor):
                 return
             try:
                 self.received(sock, frames)
+            except pykka.ActorDeadError:
+                self.log.debug(f"{type(self).__name__}: the receiver has stopped")
             except Exception as exc:  # one bad message must not kill the bridge
                 self.log.error(f"{type(self).__name__} could not handle input: {exc!r}")
 

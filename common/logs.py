@@ -9,8 +9,10 @@ status lines use the stage "estado" with id and op null.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
+import traceback
 from typing import Any
 
 from loguru import logger
@@ -25,6 +27,34 @@ def setup_logging(level: str = "INFO", pretty: bool = False, stream=None) -> Non
     sink = _pretty_sink if pretty else _json_sink
     out = stream or sys.stderr
     logger.add(lambda message: sink(message, out), level=level, enqueue=False)
+    pykka_log = logging.getLogger("pykka")
+    pykka_log.handlers[:] = [_PykkaToLoguru()]
+    pykka_log.propagate = False
+
+
+class _PykkaToLoguru(logging.Handler):
+    """Pykka reports a crashed actor, with its traceback, on the standard
+    logging module; without this the supervisor's restarts have no cause."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        detail = record.getMessage()
+        if record.exc_info:
+            detail += "\n" + "".join(traceback.format_exception(*record.exc_info))
+        actor = threading.current_thread().name.split("-")[0]
+        level = "ERROR" if record.levelno >= logging.ERROR else "DEBUG"
+        EventLog(_ACTOR_PROCS.get(actor, "-")).event(STATE, detail=detail, level=level)
+
+
+_ACTOR_PROCS = {
+    "Storage": "GA",
+    "Oplog": "GA",
+    "Replicator": "GA",
+    "Heartbeat": "GA",
+    "Supervisor": "GA",
+    "RenewalActor": "AR",
+    "ReturnActor": "AD",
+    "LoanActor": "AP",
+}
 
 
 class EventLog:

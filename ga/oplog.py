@@ -161,6 +161,7 @@ class Oplog(pykka.ThreadingActor):
             case FlushNow():
                 self._flush()
             case EntriesSince(site, after, limit):
+                self._flush()  # serve the peer only what is on our disk
                 return self._since(site, after, limit)
             case Compact():
                 return self._compact(message)

@@ -37,14 +37,14 @@ def test_a_ga_that_was_down_catches_up_on_everything_it_missed(ga_pair):
     wait_until(ga_pair.settled)
     ga_pair.stop("B")
     at_a = InProcessGa(a.storage)
-    for n in range(300):
+    for n in range(5000):
         method = "checkAndLoan" if n % 2 == 0 else "devolver"
         at_a.call(method, op(f"a-{n}", "ISBN-0002", f"u-{n // 2}"))
 
     ga_pair.start("B")
     wait_until(ga_pair.settled, timeout_s=20)
 
-    assert ga_pair.status("B")["applied"]["A"] == 300
+    assert ga_pair.status("B")["applied"]["A"] == 5000
     assert ga_pair.files("A", "loans.json") == ga_pair.files("B", "loans.json")
 
 

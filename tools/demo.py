@@ -12,6 +12,7 @@ wrong.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import threading
@@ -23,12 +24,14 @@ if __package__ in (None, ""):
 import typer
 
 from common.logs import setup_logging
-from tools.cluster import ROOT, SITES, Cluster, ClusterError, wait_for
+from tools.cluster import ROOT, SITES, Cluster, ClusterError, request, wait_for
 from tools.reference_ps import run_file
-from tools.report import Report
+from tools.report import PROBE_PREFIX, Report
 
 app = typer.Typer(add_completion=False)
 REQUESTS = ROOT / "tools" / "requests"
+PROBED = ("RENOVAR", "DEVOLVER")  # the operations that travel over PUB/SUB
+PROBE_ATTEMPTS = 20
 
 
 @app.command()
@@ -72,6 +75,7 @@ def run(cluster: Cluster, workdir: Path, settle_s: float) -> None:
     for site in SITES:
         cluster.start("node", site)
     cluster.wait_ready()
+    probes = sum(_probe(cluster, site, op) for site in SITES for op in PROBED)
     typer.echo("Replaying tools/requests/siteA.txt and siteB.txt through PS clients")
     threads = [
         threading.Thread(target=_replay, args=(cluster, site, workdir))
@@ -81,7 +85,7 @@ def run(cluster: Cluster, workdir: Path, settle_s: float) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    expected = sum(len(_lines(site)) for site in SITES)
+    expected = probes + sum(len(_lines(site)) for site in SITES)
 
     def all_applied() -> bool:
         statuses = [cluster.status(site) for site in SITES]
@@ -92,6 +96,25 @@ def run(cluster: Cluster, workdir: Path, settle_s: float) -> None:
 
     wait_for(all_applied, settle_s, "replication did not settle in time")
     typer.echo("Both GAs hold every operation; stopping everything with SIGTERM")
+
+
+def _probe(cluster: Cluster, site: str, op: str) -> int:
+    """Send `op` for an unknown book through the GC until the GA decides one,
+    so that AR and AD are known to be subscribed before the real requests
+    (PUB/SUB drops what is published before a subscription arrives).
+    Returns how many probes reached the GA."""
+    gc = cluster.endpoint(site, "gc_bind")
+    for attempt in range(PROBE_ATTEMPTS):
+        head = cluster.status(site)["head"]
+        body = {"op": op, "libroCodigo": "ISBN-0000", "userId": "probe"}
+        body["id"] = f"{PROBE_PREFIX}{site}-{op}-{attempt}"
+        request(gc, json.dumps(body).encode(), 5000)
+        try:
+            wait_for(lambda h=head: cluster.status(site)["head"] > h, 1.0, "")
+            return 1
+        except ClusterError:
+            continue
+    raise ClusterError(f"site {site}: no {op} reached the GA through the GC")
 
 
 def _replay(cluster: Cluster, site: str, workdir: Path) -> None:

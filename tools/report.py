@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 KINDS = ("PRESTAR", "RENOVAR", "DEVOLVER")
+PROBE_PREFIX = "probe-"  # the demo's readiness probes, left out of the counts
 ROLES = {"AR": "renewals", "AD": "returns", "AP": "loans"}
 
 
@@ -87,6 +88,8 @@ class Report:
                     continue
                 if row.get("op") not in KINDS or detail.get("origin") != site:
                     continue
+                if str(row.get("id")).startswith(PROBE_PREFIX):
+                    continue
                 if detail.get("ok"):
                     outcomes[row["op"]]["ok"] += 1
                 else:
@@ -115,7 +118,12 @@ class Report:
         handled: dict[str, Counter] = defaultdict(Counter)
         for site in "AB":
             for row in json_lines(self.workdir / "logs" / f"node-{site}.log"):
-                if row.get("proc") in ROLES and row.get("stage") == "recibido":
+                probe = str(row.get("id")).startswith(PROBE_PREFIX)
+                if (
+                    row.get("proc") in ROLES
+                    and row.get("stage") == "recibido"
+                    and not probe
+                ):
                     handled[row["proc"]][row.get("op")] += 1
         lines = ["Who handled what (log lines at stage 'recibido'):"]
         for proc, role in ROLES.items():

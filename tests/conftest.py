@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,25 +16,14 @@ from common.logs import setup_logging
 from common.settings import Settings, load_settings
 from ga.messages import Status
 from ga.node import GaNode
+from tools.cluster import free_port, wait_for
 
 setup_logging("WARNING")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(predicate: Callable[[], object], timeout_s: float = 10.0) -> object:
     """Poll `predicate` until it returns something truthy, or fail."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout_s} s")
+    return wait_for(predicate, timeout_s, f"condition not met within {timeout_s} s")
 
 
 def write_data(

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     # Fixed names for what the seed left open.
     ga_rep_connect: str = ""  # empty: derived from ga_rep_bind
-    ga_peer_rep_connect: str = "tcp://{IP_GA_PEER}:5560"
+    ga_peer_rep_connect: str = "tcp://{IP_GA_PEER}:5580"  # site B on one host
     ga_timeout_ms: int = 500  # one GA request, one attempt
     ga_retries: int = 4  # attempts in all, alternating local and peer
 
@@ -88,6 +88,16 @@ class Settings(BaseSettings):
             raise ValueError("AP_REPLY_DEADLINE_MS must stay below the PS's 5 s")
         if self.ga_heartbeat_interval_ms < 50:
             raise ValueError("GA_HEARTBEAT_INTERVAL_MS below 50 ms floods the peer")
+        if self.endpoint("ga_peer_rep_connect") == self.local_ga:
+            raise ValueError(
+                f"GA_PEER_REP_CONNECT ({self.local_ga}) is this site's own GA; "
+                "point it at the other site's GA_REP_BIND"
+            )
+        if self.endpoint("ga_repl_sub_connect") == connect_to(self.ga_repl_pub_bind):
+            raise ValueError(
+                "GA_REPL_SUB_CONNECT is this GA's own GA_REPL_PUB_BIND; point it "
+                "at the other site's"
+            )
         return self
 
     def endpoint(self, name: str) -> str:

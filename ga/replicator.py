@@ -156,6 +156,8 @@ class Replicator(pykka.ThreadingActor):
             self._catching_up = False
 
     def _catch_up_batches(self) -> None:
+        start = self._storage.ask(ApplyRemote(())).position
+        log.state(f"catching up with the peer GA after its seq {start}")
         while True:
             position = self._storage.ask(ApplyRemote(())).position
             answer = self._peer.call("sync", {"after": position, "limit": SYNC_BATCH})

@@ -1,0 +1,49 @@
+"""Settings: precedence of flags, environment, env file and defaults, and
+refusal of impossible combinations."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.settings import SettingsError, load_settings
+
+
+def test_a_flag_beats_the_environment_which_beats_the_env_file(tmp_path, monkeypatch):
+    env_file = tmp_path / "site.env"
+    env_file.write_text("GA_TIMEOUT_MS=300\nGA_RETRIES=3\nSNAPSHOT_INTERVAL_OPS=7\n")
+    monkeypatch.setenv("GA_RETRIES", "2")
+
+    settings = load_settings(env_file, ga_timeout_ms=250)
+
+    assert settings.ga_timeout_ms == 250
+    assert settings.ga_retries == 2
+    assert settings.snapshot_interval_ops == 7
+    assert settings.ga_heartbeat_interval_ms == 2000
+
+
+def test_the_defaults_alone_make_a_working_site_a():
+    settings = load_settings()
+
+    assert settings.site_id == "A"
+    assert settings.local_ga == "tcp://127.0.0.1:5560"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"ga_timeout_ms": 5000}, "GA_TIMEOUT_MS x GA_RETRIES"),
+        ({"ap_reply_deadline_ms": 6000}, "AP_REPLY_DEADLINE_MS"),
+        ({"ga_heartbeat_interval_ms": 10}, "GA_HEARTBEAT_INTERVAL_MS"),
+        ({"ga_peer_rep_connect": "tcp://{IP_GA_PEER}:5560"}, "GA_PEER_REP_CONNECT"),
+        ({"ga_repl_sub_connect": "tcp://127.0.0.1:5562"}, "GA_REPL_SUB_CONNECT"),
+        ({"site_id": "C"}, "SITE_ID"),
+    ],
+)
+def test_impossible_settings_are_refused_naming_the_variable(overrides, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(None, **overrides)
+
+
+def test_a_missing_env_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SettingsError, match="env file not found"):
+        load_settings(tmp_path / "nowhere.env")

@@ -176,9 +176,10 @@ def main(
     retries: int = typer.Option(3, min=1, help="attempts in all per request"),
     seed: int | None = typer.Option(None, help="seed for the pauses"),
     pretty: bool = typer.Option(False, help="human-readable logs"),
+    log_level: str = typer.Option("INFO", envvar="LOG_LEVEL", help="log floor"),
 ) -> None:
     """Send a request file to a GC and write one result line per request."""
-    setup_logging("INFO", pretty)
+    setup_logging(log_level.upper(), pretty)
     try:
         requests = read_requests(file)
     except ValueError as exc:

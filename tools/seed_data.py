@@ -17,6 +17,9 @@ from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tools.venv import ensure_venv
+
+    ensure_venv()
 
 import typer
 

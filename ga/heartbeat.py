@@ -4,8 +4,9 @@ Every GA_HEARTBEAT_INTERVAL_MS it publishes the Storage's status on
 GA_HEARTBEAT_PUB_BIND as [b"HB", json] (node, ts, hlc, head, applied
 positions, frontier, state digest, caught_up, counters), hands the same to
 the Replicator for the peer, and lets the Storage snapshot if it can. The
-health socket (GA_HEALTH_REP_BIND) answers any request with `ok`, and the
-request `status` with the status as JSON.
+health socket (GA_HEALTH_REP_BIND) answers any single-frame request up to
+4 KiB with `ok`, and the request `status` with the status as JSON; larger or
+multi-frame requests get the usual JSON refusal.
 """
 
 from __future__ import annotations

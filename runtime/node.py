@@ -11,8 +11,12 @@ from pathlib import Path
 
 import typer
 
+from bridges.ga_client import GaClient
 from common.cli import settings_or_exit, wait_for_signal
 from common.logs import EventLog
+from common.settings import Settings
+from ga.inprocess import InProcessGa
+from ga.local_first import LocalFirstGa
 from ga.node import GaNode
 from runtime.site import Workers
 
@@ -42,7 +46,8 @@ def main(
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    workers = Workers(settings, local_ga=ga.inproc if ga else None).start()
+    connect = in_process_ga(settings, ga) if ga else None
+    workers = Workers(settings, connect_ga=connect).start()
     try:
         reason = wait_for_signal(ga.failed if ga else None)
         log.state(f"site {settings.site_id} stopping on {reason}")
@@ -51,6 +56,22 @@ def main(
         if ga is not None:
             ga.stop()
     raise typer.Exit(1 if ga is not None and ga.failed.is_set() else 0)
+
+
+def in_process_ga(settings: Settings, ga: GaNode):
+    """Actors call their own GA's Storage directly, the peer over ZeroMQ."""
+
+    def connect(proc: str) -> LocalFirstGa:
+        local = InProcessGa(ga.storage, timeout_s=settings.ga_timeout_ms / 1000)
+        peer = GaClient(
+            EventLog(proc),
+            settings.endpoint("ga_peer_rep_connect"),
+            timeout_ms=settings.ga_timeout_ms,
+            retries=max(1, settings.ga_retries - 1),
+        )
+        return LocalFirstGa(EventLog(proc), local, peer)
+
+    return connect
 
 
 if __name__ == "__main__":

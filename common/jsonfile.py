@@ -18,6 +18,12 @@ def canonical(value: Any) -> bytes:
     return (text + "\n").encode()
 
 
+def compact(value: Any) -> bytes:
+    """Deterministic too, without indentation: for files only programs read."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text + "\n").encode()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.jsonfile import canonical, read_json, write_atomic
+from common.jsonfile import canonical, compact, read_json, write_atomic
 from common.settings import Settings
 from ga.hlc import ZERO, Key
 from ga.rules import Book, Loan
@@ -70,7 +70,8 @@ class DataDir:
             "books": books,
             "loans": loans,
         }
-        write_atomic(self.index, canonical(index))
+        # Compact: the index is ours alone, and the C encoder is 4x faster.
+        write_atomic(self.index, compact(index))
         write_atomic(self.books, canonical(books))
         write_atomic(self.loans, canonical(loans))
 

@@ -32,7 +32,9 @@ class Recovered:
 def recover(files: DataDir, entries: list[Entry], site: str, clock: Clock) -> Recovered:
     """The state saved in `files`, with the log's `entries` on top."""
     ids = files.read_lines(files.applied_ids)
-    return rebuild(files.load(), ids, entries, site, clock)
+    state = rebuild(files.load(), ids, entries, site, clock)
+    state.hlc.observe(Key(files.hlc_bound_ms(), 0, site))
+    return state
 
 
 def rebuild(

@@ -22,6 +22,8 @@ from ga.rules import Book, Loan
 
 CONFLICTS_FILE = "conflicts.jsonl"
 APPLIED_IDS_FILE = "applied_ids.jsonl"
+HLC_BOUND_FILE = "hlc_bound.json"
+HLC_STEP_MS = 1000
 
 
 @dataclass
@@ -44,6 +46,26 @@ class DataDir:
         self.oplog = settings.data_file("oplog_file")
         self.conflicts = self.root / CONFLICTS_FILE
         self.applied_ids = self.root / APPLIED_IDS_FILE
+        self.hlc_bound = self.root / HLC_BOUND_FILE
+        self._bound_ms: int | None = None
+
+    def promise(self, key: Key) -> Key:
+        """Make sure no key issued after a restart falls at or below `key`.
+
+        A status hands our clock to the peer, which then settles its own
+        operations up to it; our later operations must order after it, even
+        if we restart with a clock behind it. The bound is saved ahead, in
+        steps of HLC_STEP_MS, so this writes about once a second.
+        """
+        if self._bound_ms is None:
+            self._bound_ms = self.hlc_bound_ms()
+        if key.wall_ms >= self._bound_ms:
+            self._bound_ms = key.wall_ms + HLC_STEP_MS
+            write_atomic(self.hlc_bound, compact({"wallMs": self._bound_ms}))
+        return key
+
+    def hlc_bound_ms(self) -> int:
+        return int((read_json(self.hlc_bound, {}) or {}).get("wallMs", 0))
 
     def check(self) -> None:
         if not self.books.is_file():
@@ -80,6 +102,11 @@ class DataDir:
         self.append_lines(self.applied_ids, id_rows)
         data = "".join(json.dumps(row, sort_keys=True) + "\n" for row in conflict_rows)
         write_atomic(self.conflicts, data.encode())
+
+    def recorded_conflicts(self) -> set[tuple[str, int]]:
+        """The (origin site, seq) of every operation in conflicts.jsonl."""
+        rows = self.read_lines(self.conflicts)
+        return {(r["operation"]["site"], int(r["operation"]["seq"])) for r in rows}
 
     def append_lines(self, path: Path, rows: list[dict[str, Any]]) -> None:
         if not rows:

@@ -76,7 +76,7 @@ class Storage(pykka.ThreadingActor):
         self.library, self.hlc, self.replies = state.library, state.hlc, state.replies
         self.positions = state.positions
         self.peer_frontier, self.peer_acked = state.peer_frontier, state.peer_acked
-        self.conflicts = len(self._files.read_lines(self._files.conflicts))
+        self._recorded = self._files.recorded_conflicts()
 
     def on_stop(self) -> None:
         self._consolidate()
@@ -217,7 +217,7 @@ class Storage(pykka.ThreadingActor):
         return True
 
     def _status(self) -> dict:
-        key = self.hlc.tick()
+        key = self._files.promise(self.hlc.tick())  # the peer orders by it
         return {
             "node": self.site,
             "ts": self._clock.now_ms(),
@@ -229,7 +229,7 @@ class Storage(pykka.ThreadingActor):
             "caught_up": self.peer_checked
             and self.positions[self.peer] >= self.peer_head,
             "pending": self.library.pending_count(),
-            "conflicts": self.conflicts,
+            "conflicts": len(self._recorded),
             "accepting": self.peer_checked,
             "duplicates": self.library.duplicates,
         }
@@ -258,11 +258,16 @@ class Storage(pykka.ThreadingActor):
         if not self.library.settles_any(frontier):
             return
         self._oplog.ask(FlushNow())
-        conflicts = self.library.consolidate(frontier)
+        # A crash before the snapshot below finds these conflicts again.
+        conflicts = [
+            c
+            for c in self.library.consolidate(frontier)
+            if (c.entry.site, c.entry.seq) not in self._recorded
+        ]
         self._files.append_lines(
             self._files.conflicts, [c.to_json() for c in conflicts]
         )
-        self.conflicts += len(conflicts)
+        self._recorded.update((c.entry.site, c.entry.seq) for c in conflicts)
         self._files.save(self._snapshot())
         acked = UNBOUNDED if self.standalone else self.peer_acked
         order = Compact(frontier, self.site, acked, self._files.applied_ids)

@@ -35,7 +35,13 @@ BOOKS_FILE, LOANS_FILE = "books.json", "loans.json"
 OPLOG_FILE, INDEX_FILE = "oplog.json", "applied_index.json"
 # Files the GA adds beside the four above; --force removes them too. Path.glob
 # matches dotfiles, so "*.tmp" also catches write_atomic's ".books.json.tmp".
-GA_EXTRA_PATTERNS = ("conflicts.jsonl", "applied_ids.jsonl", "*.tmp", "oplog*")
+GA_EXTRA_PATTERNS = (
+    "conflicts.jsonl",
+    "applied_ids.jsonl",
+    "hlc_bound.json",
+    "*.tmp",
+    "oplog*",
+)
 
 SUBJECTS = ("Historia", "Cuentos", "Tratado", "Manual", "Poemas", "Memorias")
 TOPICS = ("del mar", "de la ciudad", "de los números", "del tiempo", "del sur")

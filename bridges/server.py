@@ -64,11 +64,9 @@ class ServerBridge(SocketActor):
         deadline_ms: int,
         raw: bool = False,
         shape: Callable[[dict[str, Any]], Any] = lambda refusal: refusal,
-        also: tuple[str, ...] = (),
     ) -> None:
         super().__init__(bell, log)
         self.endpoint = endpoint
-        self._also = also  # more endpoints for the same socket (inproc)
         self._handler = handler
         self._max_bytes = max_bytes
         self._deadline_s = deadline_ms / 1000
@@ -81,9 +79,8 @@ class ServerBridge(SocketActor):
     def open(self) -> None:
         self._handle = BridgeHandle(self.actor_ref, self.bell)
         self._router = self.socket(zmq.ROUTER)
-        for endpoint in (self.endpoint, *self._also):
-            self.bind(self._router, endpoint)
-        self.log.debug(f"serving on {self.endpoint} {' '.join(self._also)}")
+        self.bind(self._router, self.endpoint)
+        self.log.debug(f"serving on {self.endpoint}")
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, _Reply):

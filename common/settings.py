@@ -120,11 +120,6 @@ class Settings(BaseSettings):
         return self.ga_data_dir / getattr(self, name)
 
 
-def inproc_ga(site: str) -> str:
-    """Where actors reach a GA running in their own process."""
-    return f"inproc://ga-{site}"
-
-
 def connect_to(bind: str) -> str:
     """Where a local client reaches a socket bound at `bind`."""
     for host in WILDCARD_HOSTS:

@@ -15,7 +15,7 @@ from bridges.server import ServerBridge
 from common.actors import Slot
 from common.clock import Clock, SystemClock
 from common.logs import EventLog
-from common.settings import Settings, inproc_ga
+from common.settings import Settings
 from ga.heartbeat import Heartbeat
 from ga.oplog import Oplog
 from ga.replicator import Replicator, ShipEntries
@@ -28,12 +28,8 @@ log = EventLog("GA")
 
 
 class GaNode:
-    def __init__(
-        self, settings: Settings, clock: Clock | None = None, inproc: bool = False
-    ) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        # Actors in the same process reach this GA over inproc, not TCP.
-        self.inproc = inproc_ga(settings.site_id) if inproc else None
         self.clock = clock or SystemClock()
         self.failed = threading.Event()  # set when the supervisor gives up
         self.oplog, self.storage = Slot("Oplog"), Slot("Storage")
@@ -53,7 +49,6 @@ class GaNode:
             ga_handler(self.storage),
             max_bytes=self.settings.max_message_bytes,
             deadline_ms=self.settings.ap_reply_deadline_ms,
-            also=(self.inproc,) if self.inproc else (),
         )
         log.state(f"GA {self.settings.site_id} serving on {self.settings.ga_rep_bind}")
         return self

@@ -21,7 +21,6 @@ from ga.node import GaNode
 from runtime.site import Workers
 
 app = typer.Typer(add_completion=False)
-log = EventLog("GA")
 
 
 @app.command()
@@ -42,10 +41,11 @@ def main(
     ga = None
     try:
         if not bridge_only:
-            ga = GaNode(settings, inproc=True).start()
+            ga = GaNode(settings).start()
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    log = EventLog("GA" if ga else "AP")  # the site's lifecycle lines
     connect = in_process_ga(settings, ga) if ga else None
     workers = Workers(settings, connect_ga=connect).start()
     try:
@@ -55,6 +55,7 @@ def main(
         workers.stop()
         if ga is not None:
             ga.stop()
+        log.state(f"site {settings.site_id} stopped")
     raise typer.Exit(1 if ga is not None and ga.failed.is_set() else 0)
 
 

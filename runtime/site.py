@@ -37,10 +37,8 @@ class Workers:
         settings: Settings,
         kinds: Iterable[str] = KINDS,
         connect_ga: Callable[[str], Ga] | None = None,
-        local_ga: str | None = None,
     ) -> None:
         self.settings = settings
-        self._local_ga = local_ga or settings.local_ga
         self.kinds = tuple(kinds)
         self._connect_ga = connect_ga or self._ga_client
         self._actors: list[pykka.ActorRef] = []
@@ -92,7 +90,7 @@ class Workers:
         s = self.settings
         return GaClient(
             EventLog(proc),
-            self._local_ga,
+            s.local_ga,
             s.endpoint("ga_peer_rep_connect"),
             timeout_ms=s.ga_timeout_ms,
             retries=s.ga_retries,

@@ -16,7 +16,7 @@ from common.logs import setup_logging
 from common.settings import Settings, load_settings
 from ga.messages import Status
 from ga.node import GaNode
-from tools.cluster import free_port, wait_for
+from tools.cluster import free_port, in_step, wait_for
 
 setup_logging("WARNING")
 
@@ -130,9 +130,7 @@ class GaPair:
 
     def settled(self) -> bool:
         """Both up, holding the same state, nothing pending, files written."""
-        a, b = self.status("A"), self.status("B")
-        same = a["digest"] == b["digest"] and a["applied"] == b["applied"]
-        return same and a["pending"] == 0 and b["pending"] == 0
+        return in_step(self.status("A"), self.status("B"))
 
     def files(self, site: str, name: str) -> bytes:
         return (self.root / f"site{site}" / name).read_bytes()

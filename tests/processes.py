@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import zmq
-
 from common.settings import Settings
 from tools.cluster import env_text
+from tools.cluster import request as cluster_request
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,21 +48,13 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
         raise
 
 
-def request(endpoint: str, body: Any, timeout_ms: int = 5000) -> dict | None:
+def request(endpoint: str, body: Any, timeout_ms: int = 5000) -> dict | str | None:
     """One REQ round trip; None on timeout. `body` may be raw bytes."""
-    context = zmq.Context.instance()
-    sock = context.socket(zmq.REQ)
-    sock.setsockopt(zmq.LINGER, 0)
-    try:
-        sock.connect(endpoint)
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        sock.send(data)
-        if not sock.poll(timeout_ms):
-            return None
-        raw = sock.recv()
-        return raw.decode() if raw == b"ok" else json.loads(raw)
-    finally:
-        sock.close()
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    raw = cluster_request(endpoint, data, timeout_ms)
+    if raw is None:
+        return None
+    return raw.decode() if raw == b"ok" else json.loads(raw)
 
 
 def ga_call(endpoint: str, method: str, payload: dict, timeout_ms: int = 5000):

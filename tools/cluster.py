@@ -180,10 +180,7 @@ class Cluster:
 
     def settled(self) -> bool:
         a, b = self.status("A"), self.status("B")
-        if not a or not b:
-            return False
-        same = a["digest"] == b["digest"] and a["applied"] == b["applied"]
-        return same and a["pending"] == 0 and b["pending"] == 0
+        return bool(a and b) and in_step(a, b)
 
     def files_identical(self) -> bool:
         a, b = self.settings["A"], self.settings["B"]
@@ -191,6 +188,12 @@ class Cluster:
             a.data_file(name).read_bytes() == b.data_file(name).read_bytes()
             for name in ("books_file", "loans_file")
         )
+
+
+def in_step(a: dict, b: dict) -> bool:
+    """Two GA statuses holding the same operations and state, nothing pending."""
+    same = a["digest"] == b["digest"] and a["applied"] == b["applied"]
+    return same and a["pending"] == 0 and b["pending"] == 0
 
 
 def request(endpoint: str, body: bytes, timeout_ms: int) -> bytes | None:

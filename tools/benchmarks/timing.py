@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import zmq
 
+from tools.report import percentile
+
 PAYLOAD = json.dumps(
     {"id": "bench-000000-000000", "libroCodigo": "ISBN-0001", "userId": "u-000001"}
 ).encode()  # the size of a loan request
@@ -20,10 +22,7 @@ class Latencies:
     samples_ms: list[float] = field(default_factory=list)
 
     def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.samples_ms)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+        return percentile(self.samples_ms, fraction)
 
     @property
     def p50(self) -> float:

@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import pykka
-
 from actors.spool import Spool
-from common.actors import tell_later
+from common.actors import Actor, tell_later
 from common.logs import EventLog
 from common.models import ActorMessage, refusal
 from common.reasons import Reason
@@ -35,7 +33,7 @@ class _RetrySpool:
     pass
 
 
-class PublishedOperationActor(pykka.ThreadingActor):
+class PublishedOperationActor(Actor):
     proc: str  # AR or AD
     op: str  # RENOVAR or DEVOLVER
     method: str  # the GA method

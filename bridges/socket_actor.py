@@ -19,6 +19,7 @@ from typing import Any
 import pykka
 import zmq
 
+from common.actors import Actor
 from common.logs import EventLog
 
 LINGER_MS = 0
@@ -87,7 +88,7 @@ class BridgeHandle:
             self.ref.stop(timeout=timeout_s)
 
 
-class SocketActor(pykka.ThreadingActor):
+class SocketActor(Actor):
     poll_ms = 200
 
     def __init__(self, bell: Doorbell, log: EventLog) -> None:

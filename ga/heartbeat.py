@@ -18,7 +18,7 @@ import pykka
 
 from bridges.publisher import Publish, PublisherBridge
 from bridges.server import Responder, ServerBridge
-from common.actors import Slot, tell_later
+from common.actors import Actor, Slot, tell_later
 from common.logs import EventLog
 from common.settings import Settings
 from ga.messages import Consolidate, Status
@@ -33,7 +33,7 @@ class _Tick:
     pass
 
 
-class Heartbeat(pykka.ThreadingActor):
+class Heartbeat(Actor):
     def __init__(self, settings: Settings, storage: Slot, replicator: Slot) -> None:
         super().__init__()
         self._settings = settings

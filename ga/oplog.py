@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pykka
-
+from common.actors import Actor
 from common.jsonfile import fsync_dir
 from common.logs import EventLog
 from ga.entry import Entry
@@ -128,7 +127,7 @@ def archive_ids(path: Path, entries: list[Entry]) -> None:
         os.fsync(handle.fileno())
 
 
-class Oplog(pykka.ThreadingActor):
+class Oplog(Actor):
     def __init__(
         self, path: Path, site: str, on_durable: Callable[[list[Entry]], None]
     ) -> None:

@@ -17,12 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pykka
-
 from bridges.ga_client import GaClient
 from bridges.publisher import Publish, PublisherBridge
 from bridges.subscriber import Route, SubscriberBridge
-from common.actors import Slot
+from common.actors import Actor, Slot
 from common.logs import EventLog
 from common.settings import Settings
 from ga.entry import Entry
@@ -65,7 +63,7 @@ class CatchUp:
     pass
 
 
-class Replicator(pykka.ThreadingActor):
+class Replicator(Actor):
     def __init__(self, settings: Settings, storage: Slot) -> None:
         super().__init__()
         self._settings = settings

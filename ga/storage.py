@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pykka
-
-from common.actors import Slot
+from common.actors import Actor, Slot
 from common.clock import Clock
 from common.logs import EventLog
 from common.models import GaRequest, refusal, reply
@@ -51,7 +49,7 @@ log = EventLog("GA")
 UNBOUNDED = 2**62  # standalone: no peer ever needs our entries
 
 
-class Storage(pykka.ThreadingActor):
+class Storage(Actor):
     def __init__(self, settings: Settings, oplog: Slot, clock: Clock) -> None:
         super().__init__()
         self.site = settings.site_id

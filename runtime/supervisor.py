@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pykka
 
-from common.actors import Slot, tell_later
+from common.actors import Actor, Slot, tell_later
 from common.logs import EventLog
 
 log = EventLog("GA")
@@ -42,7 +42,7 @@ class Started:
     """Answered once every child is up: on_start runs before any message."""
 
 
-class Supervisor(pykka.ThreadingActor):
+class Supervisor(Actor):
     def __init__(
         self,
         children: list[Child],

@@ -71,8 +71,11 @@ class EventLog:
         detail: Any = None,
         level: str = "INFO",
     ) -> None:
-        fields = {"proc": self.proc, "id": op_id, "op": op, "stage": stage}
-        logger.bind(detail=_text(detail), **fields).log(level, "")
+        # Passed as keywords (loguru files them under "extra"), not with bind():
+        # loguru then drops a line below every sink's level before any work.
+        logger.log(
+            level, "", proc=self.proc, id=op_id, op=op, stage=stage, detail=detail
+        )
 
     def state(self, detail: Any, level: str = "INFO") -> None:
         self.event(STATE, detail=detail, level=level)
@@ -87,14 +90,6 @@ class EventLog:
         self.event("error" if op_id else STATE, op_id, None, detail, "ERROR")
 
 
-def _text(detail: Any) -> Any:
-    return (
-        detail
-        if isinstance(detail, (str, dict, list)) or detail is None
-        else str(detail)
-    )
-
-
 def _record_fields(message) -> dict[str, Any]:
     record = message.record
     extra = record["extra"]
@@ -106,8 +101,16 @@ def _record_fields(message) -> dict[str, Any]:
         "id": extra.get("id"),
         "op": extra.get("op"),
         "stage": extra.get("stage", STATE),
-        "detail": extra.get("detail", record["message"]),
+        "detail": _text(extra.get("detail", record["message"])),
     }
+
+
+def _text(detail: Any) -> Any:
+    return (
+        detail
+        if isinstance(detail, (str, dict, list)) or detail is None
+        else str(detail)
+    )
 
 
 def _json_sink(message, out) -> None:

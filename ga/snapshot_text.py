@@ -16,7 +16,9 @@ from typing import Any
 
 from ga.rules import Book
 
-_SEPARATORS = (",\n  ", ": ")  # item, key: one row field a line
+# The indenting encoder is pure Python; for a flat row the C encoder gives
+# the same text when its item separator carries the line break.
+_ROW = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",\n  ", ": "))
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,8 @@ def _encode(book: Book) -> _Pieces:
 
 
 def _element(row: dict[str, Any]) -> str:
-    """One flat row as the indenting encoder writes it inside an array.
-
-    The indenting encoder is pure Python; for a flat row the C encoder
-    gives the same text when its separators carry the line breaks.
-    """
-    text = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=_SEPARATORS)
+    """One flat row as the indenting encoder writes it inside an array."""
+    text = _ROW.encode(row)
     return " {\n  " + text[1:-1] + "\n }"
 
 

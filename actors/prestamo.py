@@ -3,22 +3,46 @@
 Reply to the GC, always this shape:
   {"ok": bool, "reason": str | null, "metadata": {"dueDate": "YYYY-MM-DD" | null}}
 
+A loan actor asks its GA and waits for the answer, so a pool of them serves
+the GC concurrently. In a whole-site node, where the GA shares the process,
+one loan actor of the pool (the front) instead hands every loan to the
+local GA without waiting: loans that arrive together then reach the GA
+together and share one disk flush, and no thread sleeps per loan. A loan
+the local GA cannot take, or does not answer in time, goes to the other
+loan actors, which wait on the peer GA with the same id.
+
 Run alone: `python -m actors.prestamo --pretty`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pykka
 
 from actors.published import Ga
+from common.actors import Actor, tell_later
 from common.logs import EventLog
 from common.models import LoanRequest
+from common.reasons import Reason
 
 log = EventLog("AP")
+CHECK_S = 0.1  # how often the front looks for loans the local GA left unanswered
+
+
+class LocalGa(Ga, Protocol):
+    """A GA in the same process, which can be asked without waiting."""
+
+    timeout_s: float
+
+    def submit(self, method: str, payload: dict, done: Callable) -> None: ...
+
+    def call_peer(self, method: str, payload: dict[str, Any]) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -27,33 +51,122 @@ class LendBook:
     respond: Callable[[dict[str, Any]], None] | None = None
 
 
-class LoanActor(pykka.ThreadingActor):
-    def __init__(self, connect_ga: Callable[[], Ga]) -> None:
+@dataclass(frozen=True)
+class _AskPeer:
+    lend: LendBook
+
+
+@dataclass(frozen=True)
+class _CheckDeadlines:
+    pass
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    lend: LendBook
+    deadline: float
+
+
+class LoanActor(Actor):
+    def __init__(
+        self,
+        connect_ga: Callable[[], Ga],
+        peer_callers: Sequence[pykka.ActorRef] = (),
+    ) -> None:
+        """With `peer_callers` this actor is the front of a whole-site node."""
         super().__init__()
         self._connect_ga = connect_ga
+        self._peer_callers = itertools.cycle(peer_callers) if peer_callers else None
+        # Answers come back in the GA's threads: whichever of the answer and
+        # the deadline takes a loan out of `_waiting` first decides its fate.
+        self._waiting: dict[int, _Waiting] = {}
+        self._lock = threading.Lock()
+        self._tokens = itertools.count()
+        self._timer: threading.Timer | None = None
+        self._on_peer = False
 
     def on_start(self) -> None:
         self.ga = self._connect_ga()  # created here: the socket is this thread's
 
     def on_stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         self.ga.close()
 
     def on_receive(self, message: Any) -> Any:
-        if not isinstance(message, LendBook):
-            return None
-        answer = self._lend(message.request)
-        if message.respond is not None:
-            message.respond(answer)
-        return answer
+        match message:
+            case LendBook(request, respond) if respond and self._peer_callers:
+                self._submit(message)
+            case LendBook(request, respond):
+                self._received(request)
+                return self._finish(message, self.ga.call(*_loan(request)))
+            case _AskPeer(lend):
+                self._finish(lend, self.ga.call_peer(*_loan(lend.request)))
+            case _CheckDeadlines():
+                self._expire()
+        return None
 
-    def _lend(self, request: LoanRequest) -> dict[str, Any]:
+    def _received(self, request: LoanRequest) -> None:
         detail = {"libroCodigo": request.libroCodigo, "userId": request.userId}
         log.event("recibido", request.id, "PRESTAR", detail)
-        answer = self.ga.call("checkAndLoan", request.model_dump())
+
+    def _finish(self, lend: LendBook, answer: dict[str, Any]) -> dict[str, Any]:
         reply = to_gc(answer)
         stage = "aplicado" if reply["ok"] else "error"
-        log.event(stage, request.id, "PRESTAR", reply)
+        log.event(stage, lend.request.id, "PRESTAR", reply)
+        if lend.respond is not None:
+            lend.respond(reply)
         return reply
+
+    def _submit(self, lend: LendBook) -> None:
+        self._received(lend.request)
+        token = next(self._tokens)
+        deadline = time.monotonic() + self.ga.timeout_s
+        with self._lock:
+            self._waiting[token] = _Waiting(lend, deadline)
+        self.ga.submit(
+            *_loan(lend.request), lambda answer: self._decided(token, answer)
+        )
+        if self._timer is None:
+            self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
+
+    def _decided(self, token: int, answer: dict[str, Any]) -> None:
+        """The local GA's answer, in the GA's thread."""
+        unavailable = answer.get("reason") == Reason.GA_UNAVAILABLE
+        with self._lock:
+            waiting = self._waiting.pop(token, None)
+            switched = waiting is not None and unavailable != self._on_peer
+            self._on_peer ^= switched
+        if waiting is None:
+            return  # too late: it went to the peer GA already
+        if switched:
+            log.state(
+                "local GA cannot take loans; asking the peer GA"
+                if unavailable
+                else "local GA is back; lending through it again"
+            )
+        if unavailable:
+            next(self._peer_callers).tell(_AskPeer(waiting.lend))
+        else:
+            self._finish(waiting.lend, answer)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            late = [t for t, w in self._waiting.items() if w.deadline <= now]
+            lends = [self._waiting.pop(token).lend for token in late]
+            pending = bool(self._waiting)
+        for lend in lends:
+            late_id = lend.request.id
+            log.warning(f"local GA silent on loan {late_id}; asking the peer GA")
+            next(self._peer_callers).tell(_AskPeer(lend))
+        self._timer = None
+        if pending:
+            self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
+
+
+def _loan(request: LoanRequest) -> tuple[str, dict[str, Any]]:
+    return "checkAndLoan", request.model_dump()
 
 
 def to_gc(answer: dict[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # Ours.
     ga_heartbeat_connect: str = ""  # empty: derived from ga_heartbeat_pub_bind
     ap_reply_deadline_ms: int = 4000  # AP answers the GC within this, always
-    ap_workers: int = 8  # loan actors serving the GC concurrently
+    ap_workers: int = 8  # loan actors; beside a GA, one of them is the front
     max_message_bytes: int = 1_048_576  # larger requests are refused
     actor_state_dir: Path = Path("./data/actors-siteA")  # AR/AD spool files
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

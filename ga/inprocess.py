@@ -7,6 +7,7 @@ tested in-process with a real Storage.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,17 +17,27 @@ from common.models import GaRequest, refusal
 from common.reasons import Reason
 from ga.messages import Execute
 
+Done = Callable[[dict[str, Any]], None]
+
 
 class InProcessGa:
     def __init__(self, storage: Slot, timeout_s: float = 5.0) -> None:
         self._storage = storage
-        self._timeout_s = timeout_s
+        self.timeout_s = timeout_s
 
-    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def submit(self, method: str, payload: dict[str, Any], done: Done) -> None:
+        """Hand the operation to Storage without waiting: `done` gets the
+        answer in the GA's own thread once the operation is durable, or at
+        once if Storage is not running or the request is malformed."""
         try:
             request = GaRequest.model_validate({"method": method, "payload": payload})
         except ValidationError:
-            return refusal(Reason.BAD_REQUEST)
+            done(refusal(Reason.BAD_REQUEST))
+            return
+        if not self._storage.tell(Execute(request, done)):
+            done(refusal(Reason.GA_UNAVAILABLE, "storage is not running"))
+
+    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         done = threading.Event()
         answer: list[dict[str, Any]] = []
 
@@ -34,9 +45,8 @@ class InProcessGa:
             answer.append(reply)
             done.set()
 
-        if not self._storage.tell(Execute(request, respond)):
-            return refusal(Reason.GA_UNAVAILABLE)
-        if not done.wait(self._timeout_s):
+        self.submit(method, payload, respond)
+        if not done.wait(self.timeout_s):
             return refusal(Reason.GA_UNAVAILABLE, "storage did not answer")
         return answer[0]
 

@@ -1,6 +1,10 @@
 """How actors sharing a process with their GA reach it: straight into its
 Storage actor, and over ZeroMQ to the peer GA only when the local one
-cannot take the operation (restarting, catching up, or too slow)."""
+cannot take the operation (restarting, catching up, or too slow).
+
+`call` waits for the answer. `submit` and `call_peer` are the same two
+steps taken apart, for an actor that must not wait on its own GA: it
+submits, and calls the peer itself if the answer says so or is late."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from bridges.ga_client import GaClient
 from common.logs import EventLog
 from common.reasons import Reason
-from ga.inprocess import InProcessGa
+from ga.inprocess import Done, InProcessGa
 
 
 class LocalFirstGa:
@@ -31,6 +35,16 @@ class LocalFirstGa:
         if not self._on_peer:
             self.log.state("local GA cannot take operations; using the peer GA")
             self._on_peer = True
+        return self._peer.call(method, payload)
+
+    @property
+    def timeout_s(self) -> float:
+        return self._local.timeout_s
+
+    def submit(self, method: str, payload: dict[str, Any], done: Done) -> None:
+        self._local.submit(method, payload, done)
+
+    def call_peer(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         return self._peer.call(method, payload)
 
     def close(self) -> None:

@@ -47,7 +47,7 @@ def main(
         raise typer.Exit(2) from None
     log = EventLog("GA" if ga else "AP")  # the site's lifecycle lines
     connect = in_process_ga(settings, ga) if ga else None
-    workers = Workers(settings, connect_ga=connect).start()
+    workers = Workers(settings, connect_ga=connect, ga_in_process=bool(ga)).start()
     try:
         reason = wait_for_signal(ga.failed if ga else None)
         log.state(f"site {settings.site_id} stopping on {reason}")

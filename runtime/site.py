@@ -37,10 +37,15 @@ class Workers:
         settings: Settings,
         kinds: Iterable[str] = KINDS,
         connect_ga: Callable[[str], Ga] | None = None,
+        *,
+        ga_in_process: bool = False,
     ) -> None:
+        """`connect_ga` makes an actor's GA client (default: over ZeroMQ);
+        `ga_in_process` says it reaches a GA sharing this process."""
         self.settings = settings
         self.kinds = tuple(kinds)
         self._connect_ga = connect_ga or self._ga_client
+        self.ga_in_process = ga_in_process
         self._actors: list[pykka.ActorRef] = []
         self._bridges: list[Any] = []
 
@@ -71,10 +76,17 @@ class Workers:
 
     def _loans(self) -> None:
         s = self.settings
-        pool = [
-            LoanActor.start(lambda: self._connect_ga("AP")) for _ in range(s.ap_workers)
-        ]
-        self._actors.extend(pool)
+
+        def start(peer_callers=()) -> pykka.ActorRef:
+            actor = LoanActor.start(lambda: self._connect_ga("AP"), peer_callers)
+            self._actors.append(actor)
+            return actor
+
+        # A GA in this process is asked without waiting, by one front actor;
+        # the others only wait on the peer GA when the local one cannot lend.
+        pool = [start() for _ in range(max(1, s.ap_workers - self.ga_in_process))]
+        if self.ga_in_process:
+            pool = [start(peer_callers=pool)]
         server = ServerBridge.launch(
             EventLog("AP"),
             s.ap_rep_bind,

@@ -2,9 +2,9 @@
 
 Every entry is one JSON line in oplog.json. Replies wait for the fsync of
 the lines they depend on. Appends that pile up while a flush is running
-are written together and share the next fsync: each append schedules a
-flush message only when none is queued yet, so the flush lands behind
-every append already in the mailbox.
+are written together and share the next fsync: an append flushes at once
+only when the mailbox is empty; otherwise it schedules a flush message
+(when none is queued yet), which lands behind every append already there.
 """
 
 from __future__ import annotations
@@ -180,7 +180,9 @@ class Oplog(Actor):
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        if not self._flush_queued:
+        if self.actor_inbox.empty():
+            self._flush()  # nothing is waiting that could share this flush
+        elif not self._flush_queued:
             self._flush_queued = True
             self.actor_ref.tell(_Flush())
 
@@ -189,10 +191,10 @@ class Oplog(Actor):
         batch, self._batch = self._batch, _Batch()
         self._file.flush()
         os.fdatasync(self._file.fileno())
+        for done in batch.done:  # clients first: shipping to the peer can wait
+            done()
         if batch.local:
             self._on_durable(batch.local)
-        for done in batch.done:
-            done()
 
     def _since(self, site: str, after: int, limit: int) -> list[Entry] | None:
         own = [e for e in self._entries if e.site == site and e.seq > after]

@@ -1,15 +1,17 @@
 """Our loan path: client -> AP -> GA (durable) -> AP -> client.
 
 One site alone (no peer, so nothing waits for replication), measured the
-same way as the physical reference.
+same way as the physical reference. The serial round trips of both are
+taken in turns, in the same minutes, since this machine's speed drifts.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tools.benchmarks.reference import EchoChain
 from tools.benchmarks.sites import bench_cluster, loan
-from tools.benchmarks.timing import round_trips, throughput
+from tools.benchmarks.timing import PAYLOAD, interleaved, round_trips, throughput
 
 
 def measure(folder: Path, count: int, seconds: float) -> dict:
@@ -19,7 +21,14 @@ def measure(folder: Path, count: int, seconds: float) -> dict:
         cluster.wait_ready(sites=["A"])
         ap = cluster.endpoint("A", "ap_rep_bind")
         round_trips(ap, lambda n: loan("warm", n), 200)
-        serial = round_trips(ap, lambda n: loan("serial", n), count)
+        with EchoChain(folder) as chain:
+            serial = interleaved(
+                {
+                    "ours": (ap, lambda n: loan("serial", n)),
+                    "reference": (chain.front, lambda n: PAYLOAD),
+                },
+                count,
+            )
         rates = {
             clients: throughput(
                 ap, lambda i, n, c=clients: loan(f"c{c}-{i}", n), clients, seconds
@@ -28,4 +37,11 @@ def measure(folder: Path, count: int, seconds: float) -> dict:
         }
     finally:
         cluster.stop_all()
-    return {"p50_ms": serial.p50, "p99_ms": serial.p99, "rates": rates}
+    ours, reference = serial["ours"], serial["reference"]
+    return {
+        "p50_ms": ours.p50,
+        "p99_ms": ours.p99,
+        "reference_p50_ms": reference.p50,
+        "reference_p99_ms": reference.p99,
+        "rates": rates,
+    }

@@ -41,21 +41,43 @@ def req_socket(context: zmq.Context, endpoint: str) -> zmq.Socket:
 
 
 def round_trips(endpoint: str, body: Callable[[int], bytes], count: int) -> Latencies:
-    """`count` sequential requests on one REQ socket; the latency of each."""
+    """`count` sequential requests on one REQ socket; the latency of each.
+    One more request goes first, unmeasured: it pays for the connection."""
     context = zmq.Context.instance()
     sock = req_socket(context, endpoint)
     result = Latencies()
     try:
-        for n in range(count):
+        for n in range(-1, count):
             start = time.perf_counter()
             sock.send(body(n))
             if not sock.poll(5000):
                 raise TimeoutError(f"no reply from {endpoint}")
             sock.recv()
-            result.samples_ms.append((time.perf_counter() - start) * 1000)
+            if n >= 0:
+                result.samples_ms.append((time.perf_counter() - start) * 1000)
     finally:
         sock.close()
     return result
+
+
+def interleaved(
+    endpoints: dict[str, tuple[str, Callable[[int], bytes]]],
+    count: int,
+    rounds: int = 5,
+) -> dict[str, Latencies]:
+    """Serial round trips to several endpoints, taken in turns of
+    `count / rounds` requests each, so that every endpoint sees the same
+    moments of a busy machine; returns each endpoint's pooled latencies."""
+    pooled = {name: Latencies() for name in endpoints}
+    for turn in range(rounds):
+        for name, (endpoint, body) in endpoints.items():
+
+            def numbered(n: int, body=body, offset=turn * count) -> bytes:
+                return body(offset + n)  # distinct request numbers in every turn
+
+            taken = round_trips(endpoint, numbered, count // rounds)
+            pooled[name].samples_ms += taken.samples_ms
+    return pooled
 
 
 def throughput(

@@ -23,12 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import pykka
-
 from actors.published import Ga
-from common.actors import Actor, tell_later
+from common.actors import Actor, Slot, tell_later
 from common.logs import EventLog
-from common.models import LoanRequest
+from common.models import LoanRequest, refusal
 from common.reasons import Reason
 
 log = EventLog("AP")
@@ -71,12 +69,13 @@ class LoanActor(Actor):
     def __init__(
         self,
         connect_ga: Callable[[], Ga],
-        peer_callers: Sequence[pykka.ActorRef] = (),
+        peer_callers: Sequence[Slot] = (),
     ) -> None:
         """With `peer_callers` this actor is the front of a whole-site node."""
         super().__init__()
         self._connect_ga = connect_ga
         self._peer_callers = itertools.cycle(peer_callers) if peer_callers else None
+        self._caller_count = len(peer_callers)
         # Answers come back in the GA's threads: whichever of the answer and
         # the deadline takes a loan out of `_waiting` first decides its fate.
         self._waiting: dict[int, _Waiting] = {}
@@ -146,7 +145,7 @@ class LoanActor(Actor):
                 else "local GA is back; lending through it again"
             )
         if unavailable:
-            next(self._peer_callers).tell(_AskPeer(waiting.lend))
+            self._to_peer(waiting.lend)
         else:
             self._finish(waiting.lend, answer)
 
@@ -159,10 +158,16 @@ class LoanActor(Actor):
         for lend in lends:
             late_id = lend.request.id
             log.warning(f"local GA silent on loan {late_id}; asking the peer GA")
-            next(self._peer_callers).tell(_AskPeer(lend))
+            self._to_peer(lend)
         self._timer = None
         if pending:
             self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
+
+    def _to_peer(self, lend: LendBook) -> None:
+        for _ in range(self._caller_count):  # skip any that is restarting
+            if next(self._peer_callers).tell(_AskPeer(lend)):
+                return
+        self._finish(lend, refusal(Reason.GA_UNAVAILABLE, "no loan actor for the peer"))
 
 
 def _loan(request: LoanRequest) -> tuple[str, dict[str, Any]]:

@@ -23,10 +23,12 @@ from actors.spool import Spool
 from bridges.ga_client import GaClient
 from bridges.server import Responder, ServerBridge
 from bridges.subscriber import Route, SubscriberBridge
+from common.actors import Slot
 from common.logs import EventLog
 from common.models import ActorMessage, LoanRequest, refusal
 from common.reasons import Reason
 from common.settings import Settings
+from runtime.supervisor import Child, Started, Supervisor
 
 KINDS = ("AR", "AD", "AP")
 
@@ -47,6 +49,7 @@ class Workers:
         self._connect_ga = connect_ga or self._ga_client
         self.ga_in_process = ga_in_process
         self._actors: list[pykka.ActorRef] = []
+        self.loan_actors: list[Slot] = []
         self._bridges: list[Any] = []
 
     def start(self) -> Workers:
@@ -77,16 +80,23 @@ class Workers:
     def _loans(self) -> None:
         s = self.settings
 
-        def start(peer_callers=()) -> pykka.ActorRef:
-            actor = LoanActor.start(lambda: self._connect_ga("AP"), peer_callers)
-            self._actors.append(actor)
-            return actor
+        def connect() -> Ga:
+            return self._connect_ga("AP")
 
-        # A GA in this process is asked without waiting, by one front actor;
+        # Beside a GA in this process one front actor lends without waiting;
         # the others only wait on the peer GA when the local one cannot lend.
-        pool = [start() for _ in range(max(1, s.ap_workers - self.ga_in_process))]
+        count = max(1, s.ap_workers - self.ga_in_process)
+        pool = [Slot(f"LoanActor-{n}") for n in range(count)]
+        children = [Child(slot, lambda: LoanActor.start(connect)) for slot in pool]
         if self.ga_in_process:
-            pool = [start(peer_callers=pool)]
+            front = Slot("LoanActor-front")
+            start_front = lambda: LoanActor.start(connect, pool)  # noqa: E731
+            children.insert(0, Child(front, start_front))
+            pool = [front]
+        self.loan_actors = [child.slot for child in children]  # front first
+        supervisor = Supervisor.start(children, log=EventLog("AP"))
+        supervisor.ask(Started())
+        self._actors.append(supervisor)
         server = ServerBridge.launch(
             EventLog("AP"),
             s.ap_rep_bind,
@@ -111,7 +121,7 @@ class Workers:
         )
 
 
-def loan_handler(pool: list[pykka.ActorRef]):
+def loan_handler(pool: list[Slot]):
     """Validate a GC loan request and hand it to the next loan actor."""
     turns = itertools.cycle(pool)
     log = EventLog("AP")
@@ -123,6 +133,8 @@ def loan_handler(pool: list[pykka.ActorRef]):
             log.warning(f"refused a malformed loan request: {exc.errors()[0]['msg']}")
             respond(to_gc(refusal(Reason.BAD_REQUEST)))
             return
-        next(turns).tell(LendBook(request, respond))
+        if not next(turns).tell(LendBook(request, respond)):
+            log.warning("a loan actor is restarting; refused a loan", request.id)
+            respond(to_gc(refusal(Reason.INTERNAL_ERROR, "loan actor restarting")))
 
     return handle

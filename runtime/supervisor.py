@@ -22,7 +22,6 @@ import pykka
 from common.actors import Actor, Slot, tell_later
 from common.logs import EventLog
 
-log = EventLog("GA")
 CHECK_INTERVAL_S = 0.1
 
 
@@ -51,8 +50,10 @@ class Supervisor(Actor):
         window_s: float = 30.0,
         backoff_s: float = 0.1,
         on_give_up: Callable[[], None] = lambda: None,
+        log: EventLog | None = None,
     ) -> None:
         super().__init__()
+        self._log = log or EventLog("GA")
         self._children = children
         self._max_restarts = max_restarts
         self._window_s = window_s
@@ -91,12 +92,14 @@ class Supervisor(Actor):
     def _restart_from(self, index: int) -> None:
         name = self._children[index].slot.name
         if not self._within_budget():
-            log.error(f"{name} keeps failing; giving up after {self.restart_count}")
+            self._log.error(
+                f"{name} keeps failing; giving up after {self.restart_count}"
+            )
             self._stop_from(0)
             self._on_give_up()
             return
         backoff = self._backoff_s * 2 ** min(len(self._restarts) - 1, 5)
-        log.event(
+        self._log.event(
             "error",
             detail=f"{name} died; restarting it and what follows in {backoff:.2f} s",
             level="ERROR",
@@ -106,7 +109,7 @@ class Supervisor(Actor):
         for child in self._children[index:]:
             child.slot.fill(child.start())
         self.restart_count += 1
-        log.state(f"{name} restarted (restart {self.restart_count})")
+        self._log.state(f"{name} restarted (restart {self.restart_count})")
 
     def _within_budget(self) -> bool:
         now = time.monotonic()

@@ -65,9 +65,12 @@ def front(ga_pair, actors):
             )
             return LocalFirstGa(EventLog("AP"), InProcessGa(slot, timeout_s), client)
 
-        callers = [LoanActor.start(connect) for _ in range(2)]
+        callers = [Slot(f"caller-{n}") for n in range(2)]
+        for caller in callers:
+            caller.fill(LoanActor.start(connect))
+            actors.append(caller.ref)
         ref = LoanActor.start(connect, callers)
-        actors.extend([*callers, ref])
+        actors.append(ref)
         return ref
 
     return start

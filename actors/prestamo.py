@@ -17,6 +17,7 @@ Run alone: `python -m actors.prestamo --pretty`.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,6 +48,15 @@ class LocalGa(Ga, Protocol):
 class LendBook:
     request: LoanRequest
     respond: Callable[[dict[str, Any]], None] | None = None
+    deadline: float = math.inf  # time.monotonic() past which the GC got TIMEOUT
+
+    def expired(self) -> bool:
+        """True, and logged, when the GC was already told TIMEOUT: a loan
+        started now could be lent to a client that was told it was not."""
+        if time.monotonic() < self.deadline:
+            return False
+        log.warning(f"loan {self.request.id} not tried: the GC was told TIMEOUT")
+        return True
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class _CheckDeadlines:
 @dataclass(frozen=True)
 class _Waiting:
     lend: LendBook
-    deadline: float
+    local_deadline: float  # when the peer GA gets asked instead
 
 
 class LoanActor(Actor):
@@ -94,12 +104,14 @@ class LoanActor(Actor):
 
     def on_receive(self, message: Any) -> Any:
         match message:
+            case LendBook() if message.expired():
+                pass
             case LendBook(request, respond) if respond and self._peer_callers:
                 self._submit(message)
             case LendBook(request, respond):
                 self._received(request)
                 return self._finish(message, self.ga.call(*_loan(request)))
-            case _AskPeer(lend):
+            case _AskPeer(lend) if not lend.expired():
                 self._finish(lend, self.ga.call_peer(*_loan(lend.request)))
             case _CheckDeadlines():
                 self._expire()
@@ -152,7 +164,7 @@ class LoanActor(Actor):
     def _expire(self) -> None:
         now = time.monotonic()
         with self._lock:
-            late = [t for t, w in self._waiting.items() if w.deadline <= now]
+            late = [t for t, w in self._waiting.items() if w.local_deadline <= now]
             lends = [self._waiting.pop(token).lend for token in late]
             pending = bool(self._waiting)
         for lend in lends:

@@ -36,11 +36,13 @@ class _Reply:
 
 
 class Responder:
-    """Answers one request, from any thread; only the first call counts."""
+    """Answers one request, from any thread; only the first call counts.
+    Past `deadline` (time.monotonic) the server has answered TIMEOUT."""
 
-    def __init__(self, handle: BridgeHandle, token: int) -> None:
+    def __init__(self, handle: BridgeHandle, token: int, deadline: float) -> None:
         self._handle = handle
         self._token = token
+        self.deadline = deadline
 
     def __call__(self, payload: Any) -> None:
         self._handle.tell(_Reply(self._token, payload))
@@ -90,7 +92,8 @@ class ServerBridge(SocketActor):
     def received(self, sock: zmq.Socket, frames: list[bytes]) -> None:
         envelope, body = _split(frames)
         token = next(self._tokens)
-        self._pending[token] = _Pending(envelope, time.monotonic() + self._deadline_s)
+        deadline = time.monotonic() + self._deadline_s
+        self._pending[token] = _Pending(envelope, deadline)
         request, problem = self._decode(body)
         if problem is not None:
             self.log.warning(
@@ -99,7 +102,7 @@ class ServerBridge(SocketActor):
             self._answer(token, self._shape(problem))
             return
         try:
-            self._handler(request, Responder(self._handle, token))
+            self._handler(request, Responder(self._handle, token, deadline))
         except Exception as exc:
             self.log.error(f"handler failed on {self.endpoint}: {exc!r}")
             self._answer(token, self._shape(refusal(Reason.INTERNAL_ERROR)))
@@ -115,7 +118,7 @@ class ServerBridge(SocketActor):
             return data, None
         try:
             return json.loads(data.decode("utf-8")), None
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # also too many digits
             return None, refusal(Reason.BAD_JSON, str(exc)[:200])
 
     def _answer(self, token: int, payload: Any) -> None:

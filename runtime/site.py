@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import pykka
@@ -28,7 +29,7 @@ from common.logs import EventLog
 from common.models import ActorMessage, LoanRequest, refusal
 from common.reasons import Reason
 from common.settings import Settings
-from runtime.supervisor import Child, Started, Supervisor
+from runtime.supervisor import Child, Started, Supervisor, stop_or_say
 
 KINDS = ("AR", "AD", "AP")
 
@@ -65,7 +66,7 @@ class Workers:
         for bridge in reversed(self._bridges):
             bridge.stop()
         for actor in reversed(self._actors):
-            actor.stop(timeout=10)
+            stop_or_say(actor, actor.actor_class.__name__, EventLog("AP"))
 
     def _published(self, proc: str, actor_class, topic: str) -> None:
         s = self.settings
@@ -86,13 +87,13 @@ class Workers:
         # Beside a GA in this process one front actor lends without waiting;
         # the others only wait on the peer GA when the local one cannot lend.
         count = max(1, s.ap_workers - self.ga_in_process)
-        pool = [Slot(f"LoanActor-{n}") for n in range(count)]
-        children = [Child(slot, lambda: LoanActor.start(connect)) for slot in pool]
+        callers = [Slot(f"LoanActor-{n}") for n in range(count)]
+        children = [Child(slot, partial(LoanActor.start, connect)) for slot in callers]
+        entry = callers
         if self.ga_in_process:
             front = Slot("LoanActor-front")
-            start_front = lambda: LoanActor.start(connect, pool)  # noqa: E731
-            children.insert(0, Child(front, start_front))
-            pool = [front]
+            children.insert(0, Child(front, partial(LoanActor.start, connect, callers)))
+            entry = [front]
         self.loan_actors = [child.slot for child in children]  # front first
         supervisor = Supervisor.start(children, log=EventLog("AP"))
         supervisor.ask(Started())
@@ -100,7 +101,7 @@ class Workers:
         server = ServerBridge.launch(
             EventLog("AP"),
             s.ap_rep_bind,
-            loan_handler(pool),
+            loan_handler(entry),
             max_bytes=s.max_message_bytes,
             deadline_ms=s.ap_reply_deadline_ms,
             shape=to_gc,
@@ -133,7 +134,7 @@ def loan_handler(pool: list[Slot]):
             log.warning(f"refused a malformed loan request: {exc.errors()[0]['msg']}")
             respond(to_gc(refusal(Reason.BAD_REQUEST)))
             return
-        if not next(turns).tell(LendBook(request, respond)):
+        if not next(turns).tell(LendBook(request, respond, respond.deadline)):
             log.warning("a loan actor is restarting; refused a loan", request.id)
             respond(to_gc(refusal(Reason.INTERNAL_ERROR, "loan actor restarting")))
 

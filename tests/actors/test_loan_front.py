@@ -5,6 +5,7 @@ local one cannot take them or leaves them unanswered."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -127,3 +128,16 @@ def test_a_loan_left_unanswered_goes_to_the_peer_and_is_answered_once(
     held = silent.ref.proxy().held.get()
     held[0].respond({"ok": False, "reason": Reason.NO_COPY_AVAILABLE})
     assert replies.count() == 1
+
+
+def test_a_loan_the_gc_was_already_told_timeout_for_is_not_lent(ga_pair, front):
+    local = ga_pair.start("A")
+    ap, replies = front(local.storage), Replies()
+    late = LoanRequest(id="late-1", libroCodigo="ISBN-0004", userId="u-1")
+
+    ap.tell(LendBook(late, replies.to("late-1"), deadline=time.monotonic() - 1))
+    send(ap, replies, "f-1", "u-2")  # told after it: handled after it
+
+    wait_until(lambda: replies.count() == 1)
+    assert list(replies.by_id) == ["f-1"]
+    assert ga_pair.status("A")["head"] == 1

@@ -4,9 +4,12 @@ real GA, and a supervisor that brings a stopped loan actor back."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
+from common.reasons import Reason
 from runtime.node import in_process_ga
 from runtime.site import Workers
 from tests.conftest import wait_until
@@ -45,3 +48,29 @@ def test_a_stopped_loan_actor_comes_back_and_loans_go_on(loan_workers, which):
     wait_until(lambda: slot.ref.is_alive())
     assert lend(loan_workers, "s-2", "u-2")["ok"] is True
     assert lend(loan_workers, "s-1", "u-1")["ok"] is True  # the first answer again
+
+
+def test_a_loan_waiting_on_the_peer_does_not_hold_up_local_loans(
+    loan_workers, lone_ga, log_lines
+):
+    # The peer GA of this lone site is an endpoint nobody binds: every call
+    # to it waits out GA_TIMEOUT_MS attempts.
+    answers: dict[str, tuple[float, dict]] = {}
+
+    def lend_and_time(op_id: str, user: str) -> None:
+        answer = lend(loan_workers, op_id, user)
+        answers[op_id] = (time.monotonic(), answer)
+
+    storage = lone_ga.storage.ref
+    lone_ga.storage.fill(None)  # the local GA cannot take operations
+    to_peer = threading.Thread(target=lend_and_time, args=("p-1", "u-1"))
+    to_peer.start()
+    wait_until(lambda: any("asking the peer" in str(line) for line in log_lines))
+    lone_ga.storage.fill(storage)
+
+    lend_and_time("l-1", "u-2")
+    to_peer.join()
+
+    assert answers["l-1"][1]["ok"] is True
+    assert answers["p-1"][1]["reason"] == Reason.GA_UNAVAILABLE
+    assert answers["l-1"][0] < answers["p-1"][0]

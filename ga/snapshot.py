@@ -134,7 +134,7 @@ class DataDir:
         for line in text.splitlines():
             try:
                 rows.append(json.loads(line))
-            except json.JSONDecodeError:
+            except ValueError:
                 continue
         return rows
 

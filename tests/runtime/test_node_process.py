@@ -119,6 +119,7 @@ COMMON_BAD = [
     ([b"\x00\xff\xfe garbage"], Reason.BAD_JSON),
     ([b""], Reason.BAD_JSON),
     ([b'{"id": "p-1",'], Reason.BAD_JSON),
+    ([b'{"id": ' + b"9" * 5000 + b"}"], Reason.BAD_JSON),  # past int's digit limit
     ([dump(LOAN), b"second frame"], Reason.BAD_REQUEST),
     ([FOUR_MB], Reason.TOO_LARGE),
 ]

@@ -52,9 +52,11 @@ def main(
         reason = wait_for_signal(ga.failed if ga else None)
         log.state(f"site {settings.site_id} stopping on {reason}")
     finally:
-        workers.stop()
-        if ga is not None:
-            ga.stop()
+        try:
+            workers.stop()
+        finally:  # the GA's threads would keep the process alive
+            if ga is not None:
+                ga.stop()
         log.state(f"site {settings.site_id} stopped")
     raise typer.Exit(1 if ga is not None and ga.failed.is_set() else 0)
 

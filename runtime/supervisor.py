@@ -11,7 +11,6 @@ means something is deeply wrong: the supervisor gives up and calls
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from common.actors import Actor, Slot, tell_later
 from common.logs import EventLog
 
 CHECK_INTERVAL_S = 0.1
+STOP_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -121,5 +121,15 @@ class Supervisor(Actor):
         for child in reversed(self._children[index:]):
             ref, _ = child.slot.ref, child.slot.fill(None)
             if ref is not None and ref.is_alive():
-                with contextlib.suppress(pykka.ActorDeadError):
-                    ref.stop(timeout=10)
+                stop_or_say(ref, child.slot.name, self._log)
+
+
+def stop_or_say(ref: pykka.ActorRef, name: str, log: EventLog) -> None:
+    """Stop an actor; one still busy after STOP_TIMEOUT_S is logged and left
+    to finish, so that the actors after it still get stopped."""
+    try:
+        ref.stop(timeout=STOP_TIMEOUT_S)
+    except pykka.ActorDeadError:
+        return
+    except pykka.Timeout:
+        log.error(f"{name} did not stop within {STOP_TIMEOUT_S} s; going on")

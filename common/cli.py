@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -30,6 +31,15 @@ def settings_or_exit(env_file: Path | None, site: str | None, **flags: Any) -> S
         raise typer.Exit(2) from None
     setup_logging(settings.log_level, settings.log_pretty)
     return settings
+
+
+def pin_to_core(settings: Settings) -> None:
+    """Keep this process, and every thread it starts from now on, on the core
+    PIN_CPU names. One interpreter lock lets only one of its threads run
+    Python at a time anyway, and hand-offs between threads on one core skip
+    the wake-up of another core (docs/performance.md)."""
+    if settings.pin_cpu:
+        os.sched_setaffinity(0, {int(settings.pin_cpu)})
 
 
 def wait_for_signal(failed: threading.Event | None = None) -> str:

@@ -8,6 +8,7 @@ case-insensitively.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     actor_state_dir: Path = Path("./data/actors-siteA")  # AR/AD spool files
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_pretty: bool = False
+    pin_cpu: str = ""  # a CPU core number for the whole site process; empty: any
 
     # The reference GC (tools/reference_gc.py), with the teammate's names.
     gc_bind: str = "tcp://0.0.0.0:5555"  # where PS clients connect
@@ -77,10 +79,11 @@ class Settings(BaseSettings):
         for name in ("ga_timeout_ms", "ga_retries", "snapshot_interval_ops"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.upper()} must be positive")
-        worst_ms = self.ga_timeout_ms * self.ga_retries
+        # Beside a GA, AP tries the local GA once and the peer at least once.
+        worst_ms = self.ga_timeout_ms * max(2, self.ga_retries)
         if worst_ms >= self.ap_reply_deadline_ms:
             raise ValueError(
-                f"GA_TIMEOUT_MS x GA_RETRIES ({worst_ms} ms) must be below "
+                f"GA_TIMEOUT_MS x GA_RETRIES (at least 2: {worst_ms} ms) must be below "
                 f"AP_REPLY_DEADLINE_MS ({self.ap_reply_deadline_ms} ms), or AP "
                 "would answer the GC before its GA calls give up"
             )
@@ -88,6 +91,9 @@ class Settings(BaseSettings):
             raise ValueError("AP_REPLY_DEADLINE_MS must stay below the PS's 5 s")
         if self.ga_heartbeat_interval_ms < 50:
             raise ValueError("GA_HEARTBEAT_INTERVAL_MS below 50 ms floods the peer")
+        if self.pin_cpu and not _usable_core(self.pin_cpu):
+            allowed = sorted(os.sched_getaffinity(0))
+            raise ValueError(f"PIN_CPU must be one of this machine's cores {allowed}")
         if self.endpoint("ga_peer_rep_connect") == self.local_ga:
             raise ValueError(
                 f"GA_PEER_REP_CONNECT ({self.local_ga}) is this site's own GA; "
@@ -118,6 +124,10 @@ class Settings(BaseSettings):
 
     def data_file(self, name: str) -> Path:
         return self.ga_data_dir / getattr(self, name)
+
+
+def _usable_core(text: str) -> bool:
+    return text.isdigit() and int(text) in os.sched_getaffinity(0)
 
 
 def connect_to(bind: str) -> str:

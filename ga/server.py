@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from common.cli import settings_or_exit, wait_for_signal
+from common.cli import pin_to_core, settings_or_exit, wait_for_signal
 from common.logs import EventLog
 from ga.node import GaNode
 
@@ -26,6 +26,7 @@ def main(
     settings = settings_or_exit(
         env_file, site, ga_data_dir=data_dir, log_pretty=pretty, log_level=log_level
     )
+    pin_to_core(settings)
     try:
         node = GaNode(settings).start()
     except FileNotFoundError as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from bridges.ga_client import GaClient
-from common.cli import settings_or_exit, wait_for_signal
+from common.cli import pin_to_core, settings_or_exit, wait_for_signal
 from common.logs import EventLog
 from common.settings import Settings
 from ga.inprocess import InProcessGa
@@ -38,6 +38,7 @@ def main(
     settings = settings_or_exit(
         env_file, site, ga_data_dir=data_dir, log_pretty=pretty, log_level=log_level
     )
+    pin_to_core(settings)
     ga = None
     try:
         if not bridge_only:

@@ -1,6 +1,7 @@
 """Our loan path: client -> AP -> GA (durable) -> AP -> client.
 
-One site alone (no peer, so nothing waits for replication), measured the
+One site alone (no peer, so nothing waits for replication), its node kept
+on one core with PIN_CPU as docs/performance.md recommends, measured the
 same way as the physical reference. The serial round trips of both are
 taken in turns, in the same minutes, since this machine's speed drifts.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools.benchmarks.reference import EchoChain
-from tools.benchmarks.sites import bench_cluster, loan
+from tools.benchmarks.sites import bench_cluster, loan, one_core
 from tools.benchmarks.timing import PAYLOAD, interleaved, round_trips, throughput
 
 
 def measure(folder: Path, count: int, seconds: float) -> dict:
-    cluster = bench_cluster(folder, ga_repl_sub_connect="")
+    cluster = bench_cluster(folder, ga_repl_sub_connect="", pin_cpu=one_core())
     try:
         cluster.start("node", "A")
         cluster.wait_ready(sites=["A"])

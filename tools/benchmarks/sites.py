@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from common.jsonfile import canonical
@@ -37,6 +38,13 @@ def bench_cluster(root: Path, **overrides) -> Cluster:
         (folder / "oplog.json").write_bytes(b"")
         (folder / "applied_index.json").write_bytes(b"{}\n")
     return cluster
+
+
+def one_core() -> str:
+    """PIN_CPU for a node measured alone: the last core, when there are two
+    or more (the clients keep the others); empty on a one-core machine."""
+    cores = sorted(os.sched_getaffinity(0))
+    return str(cores[-1]) if len(cores) > 1 else ""
 
 
 def code(n: int) -> str:

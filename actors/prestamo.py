@@ -32,6 +32,7 @@ from common.reasons import Reason
 
 log = EventLog("AP")
 CHECK_S = 0.1  # how often the front looks for loans the local GA left unanswered
+REPLY_MARGIN_MS = 100  # time for a GA's reply to travel back through AP
 
 
 class LocalGa(Ga, Protocol):
@@ -39,9 +40,13 @@ class LocalGa(Ga, Protocol):
 
     timeout_s: float
 
-    def submit(self, method: str, payload: dict, done: Callable) -> None: ...
+    def submit(
+        self, method: str, payload: dict, done: Callable, deadline_ms: int | None
+    ) -> None: ...
 
-    def call_peer(self, method: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+    def call_peer(
+        self, method: str, payload: dict[str, Any], deadline_ms: int | None
+    ) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,14 @@ class LendBook:
             return False
         log.warning(f"loan {self.request.id} not tried: the GC was told TIMEOUT")
         return True
+
+    def ga_deadline_ms(self) -> int | None:
+        """The deadline for the GA, in epoch ms: early enough that the
+        reply can still reach the GC before it is told TIMEOUT."""
+        if self.deadline == math.inf:
+            return None
+        left_s = self.deadline - time.monotonic()
+        return int((time.time() + left_s) * 1000) - REPLY_MARGIN_MS
 
 
 @dataclass(frozen=True)
@@ -110,9 +123,11 @@ class LoanActor(Actor):
                 self._submit(message)
             case LendBook(request, respond):
                 self._received(request)
-                return self._finish(message, self.ga.call(*_loan(request)))
+                answer = self.ga.call(*_loan(request), message.ga_deadline_ms())
+                return self._finish(message, answer)
             case _AskPeer(lend) if not lend.expired():
-                self._finish(lend, self.ga.call_peer(*_loan(lend.request)))
+                answer = self.ga.call_peer(*_loan(lend.request), lend.ga_deadline_ms())
+                self._finish(lend, answer)
             case _CheckDeadlines():
                 self._expire()
         return None
@@ -135,15 +150,22 @@ class LoanActor(Actor):
         deadline = time.monotonic() + self.ga.timeout_s
         with self._lock:
             self._waiting[token] = _Waiting(lend, deadline)
+        # Past our own wait the loan goes to the peer: the local GA must not
+        # take it after that either.
+        wait_ms = int((time.time() + self.ga.timeout_s) * 1000)
+        ga_deadline = lend.ga_deadline_ms()
         self.ga.submit(
-            *_loan(lend.request), lambda answer: self._decided(token, answer)
+            *_loan(lend.request),
+            lambda answer: self._decided(token, answer),
+            wait_ms if ga_deadline is None else min(wait_ms, ga_deadline),
         )
         if self._timer is None:
             self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
 
     def _decided(self, token: int, answer: dict[str, Any]) -> None:
         """The local GA's answer, in the GA's thread."""
-        unavailable = answer.get("reason") == Reason.GA_UNAVAILABLE
+        # TIMEOUT here: the local GA got to it only after our wait was over.
+        unavailable = answer.get("reason") in (Reason.GA_UNAVAILABLE, Reason.TIMEOUT)
         with self._lock:
             waiting = self._waiting.pop(token, None)
             switched = waiting is not None and unavailable != self._on_peer

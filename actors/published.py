@@ -23,7 +23,9 @@ RETRY_S = 1.0
 
 
 class Ga(Protocol):
-    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+    def call(
+        self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
+    ) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 

@@ -50,11 +50,25 @@ class GaClient:
         self._left_local_ms = 0  # our clock when we left the local GA
         self._beats = self._watch(heartbeat) if heartbeat and peer else None
 
-    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        body = json.dumps({"method": method, "payload": payload}).encode()
+    def call(
+        self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
+    ) -> dict[str, Any]:
+        """`deadline_ms` (epoch ms): when the caller stops waiting. No attempt
+        starts after it, and each attempt tells the GA when that attempt
+        stops waiting (this deadline, or sooner): a GA that was stopped or
+        slow refuses it after that rather than apply what nobody will hear
+        of. A later attempt with the same id still gets an earlier one's
+        answer, so only the last attempt's silence leaves anything unknown,
+        and that one is refused too."""
+        order: dict[str, Any] = {"method": method, "payload": payload}
         self._choose_target()
         for _ in range(self._retries):
-            answer = self._attempt(self.target, body)
+            if deadline_ms is not None:
+                now_ms = int(time.time() * 1000)
+                if now_ms > deadline_ms:
+                    return refusal(Reason.TIMEOUT, "the caller stopped waiting")
+                order["deadline"] = min(deadline_ms, now_ms + self._timeout_ms)
+            answer = self._attempt(self.target, json.dumps(order).encode())
             if answer is not None:
                 return answer
             self._fail_over()

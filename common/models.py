@@ -5,7 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 GaMethod = Literal["renovar", "devolver", "checkAndLoan"]
@@ -52,10 +58,15 @@ class GaPayload(WireModel):
 
 
 class GaRequest(WireModel):
-    """Actor -> GA: {"method": ..., "payload": {...}}."""
+    """Actor -> GA: {"method": ..., "payload": {...}[, "deadline": epoch ms]}.
+
+    `deadline`, optional, is when the caller stops waiting (and tells its own
+    client no): a GA that gets to the request later refuses it with TIMEOUT
+    rather than apply what nobody will be told about."""
 
     method: GaMethod
     payload: GaPayload
+    deadline: Annotated[int, Field(ge=0)] | None = None
 
 
 def reply(

@@ -25,19 +25,28 @@ class InProcessGa:
         self._storage = storage
         self.timeout_s = timeout_s
 
-    def submit(self, method: str, payload: dict[str, Any], done: Done) -> None:
+    def submit(
+        self,
+        method: str,
+        payload: dict[str, Any],
+        done: Done,
+        deadline_ms: int | None = None,
+    ) -> None:
         """Hand the operation to Storage without waiting: `done` gets the
         answer in the GA's own thread once the operation is durable, or at
         once if Storage is not running or the request is malformed."""
+        order = {"method": method, "payload": payload, "deadline": deadline_ms}
         try:
-            request = GaRequest.model_validate({"method": method, "payload": payload})
+            request = GaRequest.model_validate(order)
         except ValidationError:
             done(refusal(Reason.BAD_REQUEST))
             return
         if not self._storage.tell(Execute(request, done)):
             done(refusal(Reason.GA_UNAVAILABLE, "storage is not running"))
 
-    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def call(
+        self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
+    ) -> dict[str, Any]:
         done = threading.Event()
         answer: list[dict[str, Any]] = []
 
@@ -45,7 +54,7 @@ class InProcessGa:
             answer.append(reply)
             done.set()
 
-        self.submit(method, payload, respond)
+        self.submit(method, payload, respond, deadline_ms)
         if not done.wait(self.timeout_s):
             return refusal(Reason.GA_UNAVAILABLE, "storage did not answer")
         return answer[0]

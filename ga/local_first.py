@@ -25,8 +25,10 @@ class LocalFirstGa:
         self._peer = peer
         self._on_peer = False
 
-    def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        answer = self._local.call(method, payload)
+    def call(
+        self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
+    ) -> dict[str, Any]:
+        answer = self._local.call(method, payload, deadline_ms)
         if answer.get("reason") != Reason.GA_UNAVAILABLE:
             if self._on_peer:
                 self.log.state("local GA is back; returning to it")
@@ -35,17 +37,25 @@ class LocalFirstGa:
         if not self._on_peer:
             self.log.state("local GA cannot take operations; using the peer GA")
             self._on_peer = True
-        return self._peer.call(method, payload)
+        return self._peer.call(method, payload, deadline_ms)
 
     @property
     def timeout_s(self) -> float:
         return self._local.timeout_s
 
-    def submit(self, method: str, payload: dict[str, Any], done: Done) -> None:
-        self._local.submit(method, payload, done)
+    def submit(
+        self,
+        method: str,
+        payload: dict[str, Any],
+        done: Done,
+        deadline_ms: int | None = None,
+    ) -> None:
+        self._local.submit(method, payload, done, deadline_ms)
 
-    def call_peer(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._peer.call(method, payload)
+    def call_peer(
+        self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
+    ) -> dict[str, Any]:
+        return self._peer.call(method, payload, deadline_ms)
 
     def close(self) -> None:
         self._local.close()

@@ -1,9 +1,8 @@
-"""The Storage actor: the source of truth of one site.
-
-It decides every operation with the business rules, gives it a sequence
-number and an HLC key, hands it to the Oplog, and replies only once the
-Oplog says it is on disk. It also applies the peer's operations, answers
-the peer's catch-up requests and takes snapshots.
+"""The Storage actor, the source of truth of one site: it decides every
+operation with the business rules, gives it a sequence number and an HLC
+key, hands it to the Oplog, and replies only once the Oplog says it is on
+disk. It also applies the peer's operations, answers the peer's catch-up
+requests and takes snapshots.
 """
 
 from __future__ import annotations
@@ -113,6 +112,9 @@ class Storage(Actor):
         if first is not None:
             log.event("aplicado", payload.id, OPS[request.method], "repeated id")
             self._oplog.tell(Barrier(lambda: respond(first)))
+            return
+        if request.deadline is not None and self._clock.now_ms() > request.deadline:
+            respond(refusal(Reason.TIMEOUT, "the caller gave up before we got to it"))
             return
         seq, key = self.positions[self.site] + 1, self.hlc.tick()
         entry = Entry.new(request, self.site, seq, key, self._clock.today())

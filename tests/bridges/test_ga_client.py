@@ -125,3 +125,23 @@ def test_a_reply_that_is_not_json_is_an_internal_error(clients, endpoint, ga):
 
     assert answer["ok"] is False
     assert answer["reason"] == Reason.INTERNAL_ERROR
+
+
+def test_each_attempt_tells_the_ga_when_it_stops_waiting(clients, ga):
+    local = f"tcp://127.0.0.1:{free_port()}"
+    seen = ga(local)
+    client = clients(local)
+    soon_ms = int(time.time() * 1000) + 100  # sooner than one attempt's wait
+
+    before_ms = int(time.time() * 1000)
+    answer = client.call("checkAndLoan", PAYLOAD, before_ms + 60_000)
+    after_ms = int(time.time() * 1000)
+    in_time = client.call("checkAndLoan", PAYLOAD, soon_ms)
+    late = client.call("checkAndLoan", PAYLOAD, int(time.time() * 1000) - 1)
+
+    assert answer["ok"] is True and in_time["ok"] is True
+    first, second = (request["deadline"] for request in seen)
+    assert before_ms + TIMEOUT_MS <= first <= after_ms + TIMEOUT_MS
+    assert second == soon_ms
+    assert late["ok"] is False and late["reason"] == Reason.TIMEOUT
+    assert len(seen) == 2  # the late call sent nothing

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from common.reasons import Reason
 from ga.inprocess import InProcessGa
+from ga.messages import Status
 from ga.node import GaNode
 from tests.conftest import wait_until
 
@@ -101,3 +103,19 @@ def test_snapshots_truncate_the_log_but_not_the_memory_of_ids(lone_ga):
         assert all(answer["ok"] for answer in replies.values())
     finally:
         node.stop()
+
+
+def test_a_request_reached_after_its_deadline_is_refused_and_changes_nothing(
+    lone_ga,
+):
+    ga = InProcessGa(lone_ga.storage)
+    now_ms = lone_ga.clock.now_ms()
+
+    late = ga.call("checkAndLoan", loan("d-1"), deadline_ms=now_ms - 1)
+    in_time = ga.call("checkAndLoan", loan("d-2", user="u-2"), deadline_ms=now_ms)
+    repeated = ga.call("checkAndLoan", loan("d-2", user="u-2"), deadline_ms=0)
+
+    assert late["ok"] is False and late["reason"] == Reason.TIMEOUT
+    assert in_time["ok"] is True
+    assert repeated == in_time  # a known id gets its first answer, late or not
+    assert lone_ga.storage.ask(Status())["head"] == 1

@@ -13,7 +13,7 @@ from typing import Any
 from bridges.ga_client import GaClient
 from common.logs import EventLog
 from common.reasons import Reason
-from ga.inprocess import Done, InProcessGa
+from ga.inprocess import InProcessGa
 
 
 class LocalFirstGa:
@@ -24,6 +24,9 @@ class LocalFirstGa:
         self._local = local
         self._peer = peer
         self._on_peer = False
+        self.submit = local.submit  # without waiting: straight to Storage
+        self.call_peer = peer.call
+        self.timeout_s = local.timeout_s
 
     def call(
         self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
@@ -37,24 +40,6 @@ class LocalFirstGa:
         if not self._on_peer:
             self.log.state("local GA cannot take operations; using the peer GA")
             self._on_peer = True
-        return self._peer.call(method, payload, deadline_ms)
-
-    @property
-    def timeout_s(self) -> float:
-        return self._local.timeout_s
-
-    def submit(
-        self,
-        method: str,
-        payload: dict[str, Any],
-        done: Done,
-        deadline_ms: int | None = None,
-    ) -> None:
-        self._local.submit(method, payload, done, deadline_ms)
-
-    def call_peer(
-        self, method: str, payload: dict[str, Any], deadline_ms: int | None = None
-    ) -> dict[str, Any]:
         return self._peer.call(method, payload, deadline_ms)
 
     def close(self) -> None:

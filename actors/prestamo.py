@@ -32,7 +32,7 @@ from common.reasons import Reason
 
 log = EventLog("AP")
 CHECK_S = 0.1  # how often the front looks for loans the local GA left unanswered
-REPLY_MARGIN_MS = 100  # time for a GA's reply to travel back through AP
+GC_HOP_MS = 100  # time for AP's reply to reach the GC
 
 
 class LocalGa(Ga, Protocol):
@@ -69,7 +69,7 @@ class LendBook:
         if self.deadline == math.inf:
             return None
         left_s = self.deadline - time.monotonic()
-        return int((time.time() + left_s) * 1000) - REPLY_MARGIN_MS
+        return int((time.time() + left_s) * 1000) - GC_HOP_MS
 
 
 @dataclass(frozen=True)

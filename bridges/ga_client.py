@@ -56,10 +56,10 @@ class GaClient:
         """`deadline_ms` (epoch ms): when the caller stops waiting. No attempt
         starts after it, and each attempt tells the GA when that attempt
         stops waiting (this deadline, or sooner): a GA that was stopped or
-        slow refuses it after that rather than apply what nobody will hear
-        of. A later attempt with the same id still gets an earlier one's
-        answer, so only the last attempt's silence leaves anything unknown,
-        and that one is refused too."""
+        slow and reaches it too late to answer in time refuses it rather
+        than apply what nobody would hear of. A later attempt with the same
+        id gets an earlier one's answer. What stays unknown is a decision
+        taken in time by a GA that then stalls before its reply leaves."""
         order: dict[str, Any] = {"method": method, "payload": payload}
         self._choose_target()
         for _ in range(self._retries):

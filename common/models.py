@@ -13,6 +13,7 @@ from pydantic import (
     field_validator,
 )
 
+REPLY_MARGIN_MS = 100  # for a GA's decision to be flushed and reach its caller
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 GaMethod = Literal["renovar", "devolver", "checkAndLoan"]
 
@@ -67,6 +68,11 @@ class GaRequest(WireModel):
     method: GaMethod
     payload: GaPayload
     deadline: Annotated[int, Field(ge=0)] | None = None
+
+    def too_late(self, now_ms: int) -> bool:
+        """Whether a GA reaching this request at `now_ms` must refuse it: a
+        decision needs REPLY_MARGIN_MS to be flushed and to reach the caller."""
+        return self.deadline is not None and now_ms > self.deadline - REPLY_MARGIN_MS
 
 
 def reply(

@@ -113,7 +113,7 @@ class Storage(Actor):
             log.event("aplicado", payload.id, OPS[request.method], "repeated id")
             self._oplog.tell(Barrier(lambda: respond(first)))
             return
-        if request.deadline is not None and self._clock.now_ms() > request.deadline:
+        if request.too_late(self._clock.now_ms()):
             respond(refusal(Reason.TIMEOUT, "the caller gave up before we got to it"))
             return
         seq, key = self.positions[self.site] + 1, self.hlc.tick()

@@ -111,8 +111,9 @@ def test_a_request_reached_after_its_deadline_is_refused_and_changes_nothing(
     ga = InProcessGa(lone_ga.storage)
     now_ms = lone_ga.clock.now_ms()
 
-    late = ga.call("checkAndLoan", loan("d-1"), deadline_ms=now_ms - 1)
-    in_time = ga.call("checkAndLoan", loan("d-2", user="u-2"), deadline_ms=now_ms)
+    # Too late also when too close: the reply needs REPLY_MARGIN_MS to leave.
+    late = ga.call("checkAndLoan", loan("d-1"), deadline_ms=now_ms + 99)
+    in_time = ga.call("checkAndLoan", loan("d-2", user="u-2"), deadline_ms=now_ms + 100)
     repeated = ga.call("checkAndLoan", loan("d-2", user="u-2"), deadline_ms=0)
 
     assert late["ok"] is False and late["reason"] == Reason.TIMEOUT

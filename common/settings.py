@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.models import REPLY_MARGIN_MS
+
 WILDCARD_HOSTS = ("0.0.0.0", "*", "[::]")
 
 
@@ -79,6 +81,11 @@ class Settings(BaseSettings):
         for name in ("ga_timeout_ms", "ga_retries", "snapshot_interval_ops"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.upper()} must be positive")
+        if self.ga_timeout_ms < 2 * REPLY_MARGIN_MS:
+            raise ValueError(
+                f"GA_TIMEOUT_MS must be at least {2 * REPLY_MARGIN_MS} ms: a GA "
+                f"refuses what it reaches in the last {REPLY_MARGIN_MS} ms"
+            )
         # Beside a GA, AP tries the local GA once and the peer at least once.
         worst_ms = self.ga_timeout_ms * max(2, self.ga_retries)
         if worst_ms >= self.ap_reply_deadline_ms:

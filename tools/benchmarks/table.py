@@ -34,7 +34,7 @@ def render(rows: list[Row]) -> str:
     header = f"{'measure':<46} {'ours':>10} {'bare zmq':>10} {'ratio':>7}  target"
     lines = [header, "-" * len(header)]
     for row in rows:
-        ref = "" if row.reference is None else f"{row.reference:10.2f}"
+        ref = "" if row.reference is None else f"{row.reference:8.2f}{row.unit[:2]:>2}"
         ratio = "" if row.ratio is None else f"{row.ratio:6.2f}x"
         lines.append(
             f"{row.name:<46} {row.value:>8.2f}{row.unit[:2]:>2} {ref:>10} "

@@ -78,7 +78,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_relations(self) -> Settings:
-        for name in ("ga_timeout_ms", "ga_retries", "snapshot_interval_ops"):
+        positive = (
+            "ga_timeout_ms",
+            "ga_retries",
+            "snapshot_interval_ops",
+            "ap_workers",
+        )
+        for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.upper()} must be positive")
         if self.ga_timeout_ms < 2 * REPLY_MARGIN_MS:

@@ -39,6 +39,7 @@ def test_the_defaults_alone_make_a_working_site_a():
         ({"ga_timeout_ms": 5000}, "GA_TIMEOUT_MS x GA_RETRIES"),
         ({"ga_timeout_ms": 2100, "ga_retries": 1}, "at least 2"),
         ({"ga_timeout_ms": 150}, "GA_TIMEOUT_MS must be at least 200"),
+        ({"ap_workers": 0}, "AP_WORKERS must be positive"),
         ({"ap_reply_deadline_ms": 6000}, "AP_REPLY_DEADLINE_MS"),
         ({"ga_heartbeat_interval_ms": 10}, "GA_HEARTBEAT_INTERVAL_MS"),
         ({"ga_peer_rep_connect": "tcp://{IP_GA_PEER}:5560"}, "GA_PEER_REP_CONNECT"),

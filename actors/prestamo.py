@@ -8,8 +8,11 @@ the GC concurrently. In a whole-site node, where the GA shares the process,
 one loan actor of the pool (the front) instead hands every loan to the
 local GA without waiting: loans that arrive together then reach the GA
 together and share one disk flush, and no thread sleeps per loan. A loan
-the local GA cannot take, or does not answer in time, goes to the other
-loan actors, which wait on the peer GA with the same id.
+the local GA cannot take, or does not answer within GA_TIMEOUT_MS, goes to
+the other loan actors, which wait on the peer GA with the same id. The
+first sure answer settles it: a decision by either GA, or "not taken" once
+neither can still take it. The GC is never told no about a loan a GA may
+still lend; if nothing is sure by AP's deadline, the GC hears TIMEOUT.
 
 Run alone: `python -m actors.prestamo --pretty`.
 """
@@ -23,6 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import pykka
 
 from actors.published import Ga
 from common.actors import Actor, Slot, tell_later
@@ -75,6 +80,14 @@ class LendBook:
 @dataclass(frozen=True)
 class _AskPeer:
     lend: LendBook
+    front: pykka.ActorRef | None = None  # told the answer, if any, with token
+    token: int = 0
+
+
+@dataclass(frozen=True)
+class _PeerAnswered:
+    token: int
+    answer: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -82,10 +95,15 @@ class _CheckDeadlines:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Waiting:
+    """A loan the front handed to its local GA, until one answer settles it."""
+
     lend: LendBook
-    local_deadline: float  # when the peer GA gets asked instead
+    local_deadline: float  # when the peer GA gets asked too
+    asked_peer: bool = False
+    local_out: bool = False  # the local GA refused it: it will never take it
+    peer_failure: dict[str, Any] | None = None  # held while the local may answer
 
 
 class LoanActor(Actor):
@@ -99,8 +117,8 @@ class LoanActor(Actor):
         self._connect_ga = connect_ga
         self._peer_callers = itertools.cycle(peer_callers) if peer_callers else None
         self._caller_count = len(peer_callers)
-        # Answers come back in the GA's threads: whichever of the answer and
-        # the deadline takes a loan out of `_waiting` first decides its fate.
+        # Local answers come back in the GA's threads, the peer's through the
+        # mailbox: whichever settles a loan first takes it out of `_waiting`.
         self._waiting: dict[int, _Waiting] = {}
         self._lock = threading.Lock()
         self._tokens = itertools.count()
@@ -125,9 +143,14 @@ class LoanActor(Actor):
                 self._received(request)
                 answer = self.ga.call(*_loan(request), message.ga_deadline_ms())
                 return self._finish(message, answer)
-            case _AskPeer(lend) if not lend.expired():
+            case _AskPeer(lend, front, token) if not lend.expired():
                 answer = self.ga.call_peer(*_loan(lend.request), lend.ga_deadline_ms())
-                self._finish(lend, answer)
+                if front is None:
+                    self._finish(lend, answer)
+                else:
+                    front.tell(_PeerAnswered(token, answer))
+            case _PeerAnswered(token, answer):
+                self._peer_answered(token, answer)
             case _CheckDeadlines():
                 self._expire()
         return None
@@ -150,58 +173,98 @@ class LoanActor(Actor):
         deadline = time.monotonic() + self.ga.timeout_s
         with self._lock:
             self._waiting[token] = _Waiting(lend, deadline)
-        # Past our own wait the loan goes to the peer: the local GA must not
-        # take it after that either.
-        wait_ms = int((time.time() + self.ga.timeout_s) * 1000)
+        # The local GA may decide until the GC's deadline: past our own wait
+        # the peer is asked too, and whichever answers for sure first wins.
         ga_deadline = lend.ga_deadline_ms()
+        if ga_deadline is None:
+            ga_deadline = int((time.time() + self.ga.timeout_s) * 1000)
         self.ga.submit(
             *_loan(lend.request),
             lambda answer: self._decided(token, answer),
-            wait_ms if ga_deadline is None else min(wait_ms, ga_deadline),
+            ga_deadline,
         )
         if self._timer is None:
             self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
 
     def _decided(self, token: int, answer: dict[str, Any]) -> None:
         """The local GA's answer, in the GA's thread."""
-        # TIMEOUT here: the local GA got to it only after our wait was over.
-        unavailable = answer.get("reason") in (Reason.GA_UNAVAILABLE, Reason.TIMEOUT)
+        out = _not_taken(answer)
         with self._lock:
-            waiting = self._waiting.pop(token, None)
-            switched = waiting is not None and unavailable != self._on_peer
+            waiting = self._waiting.get(token)
+            if waiting is None:
+                return  # settled already, by the peer GA
+            switched = out != self._on_peer
             self._on_peer ^= switched
-        if waiting is None:
-            return  # too late: it went to the peer GA already
+            failure, ask = waiting.peer_failure, not waiting.asked_peer
+            waiting.local_out = waiting.asked_peer = True
+            if not out or failure is not None:
+                del self._waiting[token]
         if switched:
             log.state(
                 "local GA cannot take loans; asking the peer GA"
-                if unavailable
+                if out
                 else "local GA is back; lending through it again"
             )
-        if unavailable:
-            self._to_peer(waiting.lend)
+        if not out:
+            self._finish(waiting.lend, answer)
+        elif failure is not None:
+            self._finish(waiting.lend, failure)
+        elif ask:
+            self._to_peer(token, waiting.lend)
+
+    def _peer_answered(self, token: int, answer: dict[str, Any]) -> None:
+        # The peer not taking it settles nothing while the local GA still may.
+        with self._lock:
+            waiting = self._waiting.get(token)
+            if waiting is None:
+                return  # settled already, by the local GA
+            hold = _not_taken(answer) and not waiting.local_out
+            if hold:
+                waiting.peer_failure = answer
+            else:
+                del self._waiting[token]
+        if hold:
+            log.state(
+                f"loan {waiting.lend.request.id}: peer GA out, local GA may answer"
+            )
         else:
             self._finish(waiting.lend, answer)
 
     def _expire(self) -> None:
         now = time.monotonic()
         with self._lock:
-            late = [t for t, w in self._waiting.items() if w.local_deadline <= now]
-            lends = [self._waiting.pop(token).lend for token in late]
+            gone = [t for t, w in self._waiting.items() if w.lend.deadline <= now]
+            lends = [self._waiting.pop(token).lend for token in gone]
+            ask = [
+                (t, w.lend)
+                for t, w in self._waiting.items()
+                if w.local_deadline <= now and not w.asked_peer
+            ]
+            for token, _ in ask:
+                self._waiting[token].asked_peer = True
             pending = bool(self._waiting)
         for lend in lends:
-            late_id = lend.request.id
-            log.warning(f"local GA silent on loan {late_id}; asking the peer GA")
-            self._to_peer(lend)
+            log.warning(f"loan {lend.request.id}: no GA answered before AP's deadline")
+        for token, lend in ask:
+            log.warning(
+                f"local GA silent on loan {lend.request.id}; asking the peer GA"
+            )
+            self._to_peer(token, lend)
         self._timer = None
         if pending:
             self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
 
-    def _to_peer(self, lend: LendBook) -> None:
+    def _to_peer(self, token: int, lend: LendBook) -> None:
+        ask = _AskPeer(lend, self.actor_ref, token)
         for _ in range(self._caller_count):  # skip any that is restarting
-            if next(self._peer_callers).tell(_AskPeer(lend)):
+            if next(self._peer_callers).tell(ask):
                 return
-        self._finish(lend, refusal(Reason.GA_UNAVAILABLE, "no loan actor for the peer"))
+        self._peer_answered(token, refusal(Reason.GA_UNAVAILABLE, "no peer caller"))
+
+
+def _not_taken(answer: dict[str, Any]) -> bool:
+    """The GA did not decide: unreachable, or reached after the deadline."""
+    return answer.get("reason") in (Reason.GA_UNAVAILABLE, Reason.TIMEOUT)
 
 
 def _loan(request: LoanRequest) -> tuple[str, dict[str, Any]]:

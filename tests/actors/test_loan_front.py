@@ -18,7 +18,7 @@ from common.reasons import Reason
 from ga.inprocess import InProcessGa
 from ga.local_first import LocalFirstGa
 from ga.messages import Execute
-from tests.conftest import wait_until
+from tests.conftest import free_port, wait_until
 
 
 class SilentStorage(Actor):
@@ -141,3 +141,32 @@ def test_a_loan_the_gc_was_already_told_timeout_for_is_not_lent(ga_pair, front):
     wait_until(lambda: replies.count() == 1)
     assert list(replies.by_id) == ["f-1"]
     assert ga_pair.status("A")["head"] == 1
+
+
+def test_a_late_local_answer_settles_a_loan_the_unreachable_peer_did_not_take(
+    ga_pair, actors, log_lines
+):
+    silent = Slot("Storage")
+    silent.fill(SilentStorage.start())
+    actors.append(silent.ref)
+    nobody = f"tcp://127.0.0.1:{free_port()}"  # the peer GA: unreachable
+
+    def connect() -> LocalFirstGa:
+        client = GaClient(EventLog("AP"), nobody, timeout_ms=200, retries=1)
+        return LocalFirstGa(EventLog("AP"), InProcessGa(silent, 0.3), client)
+
+    caller = Slot("caller")
+    caller.fill(LoanActor.start(connect))
+    ap = LoanActor.start(connect, [caller])
+    actors.extend([caller.ref, ap])
+    replies = Replies()
+
+    send(ap, replies, "f-1", "u-1")
+    wait_until(lambda: any("peer GA out" in str(line) for line in log_lines))
+    assert replies.count() == 0  # the peer's "not taken" is no answer yet
+    held = silent.ref.proxy().held.get()
+    held[0].respond({"ok": True, "reason": None, "metadata": {"dueDate": "x"}})
+
+    assert replies.by_id["f-1"] == [
+        {"ok": True, "reason": None, "metadata": {"dueDate": "x"}}
+    ]

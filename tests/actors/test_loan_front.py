@@ -54,16 +54,24 @@ class Replies:
 
 
 @pytest.fixture
-def front(ga_pair, actors):
-    """Start a front whose local GA sits in `slot`, with B as the peer GA."""
+def silent(actors) -> Slot:
+    """A local GA that takes every operation and answers none."""
+    slot = Slot("Storage")
+    slot.fill(SilentStorage.start())
+    actors.append(slot.ref)
+    return slot
 
-    def start(slot: Slot, timeout_s: float = 5.0):
-        peer = ga_pair.start("B")
+
+@pytest.fixture
+def front(ga_pair, actors):
+    """Start a front whose local GA sits in `slot`; the peer GA is B, or
+    `peer` when given."""
+
+    def start(slot: Slot, timeout_s: float = 5.0, peer: str | None = None):
+        peer = peer or ga_pair.start("B").settings.ga_rep_bind
 
         def connect() -> LocalFirstGa:
-            client = GaClient(
-                EventLog("AP"), peer.settings.ga_rep_bind, timeout_ms=1000, retries=2
-            )
+            client = GaClient(EventLog("AP"), peer, timeout_ms=1000, retries=2)
             return LocalFirstGa(EventLog("AP"), InProcessGa(slot, timeout_s), client)
 
         callers = [Slot(f"caller-{n}") for n in range(2)]
@@ -112,11 +120,8 @@ def test_a_loan_the_local_ga_cannot_take_goes_to_the_peer_ga(ga_pair, front):
 
 
 def test_a_loan_left_unanswered_goes_to_the_peer_and_is_answered_once(
-    ga_pair, front, actors
+    ga_pair, front, silent
 ):
-    silent = Slot("Storage")
-    silent.fill(SilentStorage.start())
-    actors.append(silent.ref)
     ap, replies = front(silent, timeout_s=0.3), Replies()
 
     send(ap, replies, "f-1", "u-1")
@@ -144,22 +149,10 @@ def test_a_loan_the_gc_was_already_told_timeout_for_is_not_lent(ga_pair, front):
 
 
 def test_a_late_local_answer_settles_a_loan_the_unreachable_peer_did_not_take(
-    ga_pair, actors, log_lines
+    front, silent, log_lines
 ):
-    silent = Slot("Storage")
-    silent.fill(SilentStorage.start())
-    actors.append(silent.ref)
     nobody = f"tcp://127.0.0.1:{free_port()}"  # the peer GA: unreachable
-
-    def connect() -> LocalFirstGa:
-        client = GaClient(EventLog("AP"), nobody, timeout_ms=200, retries=1)
-        return LocalFirstGa(EventLog("AP"), InProcessGa(silent, 0.3), client)
-
-    caller = Slot("caller")
-    caller.fill(LoanActor.start(connect))
-    ap = LoanActor.start(connect, [caller])
-    actors.extend([caller.ref, ap])
-    replies = Replies()
+    ap, replies = front(silent, timeout_s=0.3, peer=nobody), Replies()
 
     send(ap, replies, "f-1", "u-1")
     wait_until(lambda: any("peer GA out" in str(line) for line in log_lines))

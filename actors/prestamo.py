@@ -27,8 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import pykka
-
 from actors.published import Ga
 from common.actors import Actor, Slot, tell_later
 from common.logs import EventLog
@@ -80,14 +78,9 @@ class LendBook:
 @dataclass(frozen=True)
 class _AskPeer:
     lend: LendBook
-    front: pykka.ActorRef | None = None  # told the answer, if any, with token
-    token: int = 0
-
-
-@dataclass(frozen=True)
-class _PeerAnswered:
-    token: int
-    answer: dict[str, Any]
+    # The front's way to hear the answer, callable from any thread: it must
+    # reach the front that asked even after that front was restarted.
+    report: Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -133,24 +126,23 @@ class LoanActor(Actor):
             self._timer.cancel()
         self.ga.close()
 
+    def on_failure(self, exception_type, exception_value, traceback) -> None:
+        self.on_stop()  # close the GA client's sockets all the same
+
     def on_receive(self, message: Any) -> Any:
         match message:
             case LendBook() if message.expired():
                 pass
-            case LendBook(request, respond) if respond and self._peer_callers:
+            case LendBook(_, respond, deadline) if (
+                respond and self._peer_callers and deadline < math.inf
+            ):
                 self._submit(message)
             case LendBook(request, respond):
                 self._received(request)
                 answer = self.ga.call(*_loan(request), message.ga_deadline_ms())
                 return self._finish(message, answer)
-            case _AskPeer(lend, front, token) if not lend.expired():
-                answer = self.ga.call_peer(*_loan(lend.request), lend.ga_deadline_ms())
-                if front is None:
-                    self._finish(lend, answer)
-                else:
-                    front.tell(_PeerAnswered(token, answer))
-            case _PeerAnswered(token, answer):
-                self._peer_answered(token, answer)
+            case _AskPeer(lend, report) if not lend.expired():
+                report(self.ga.call_peer(*_loan(lend.request), lend.ga_deadline_ms()))
             case _CheckDeadlines():
                 self._expire()
         return None
@@ -175,13 +167,10 @@ class LoanActor(Actor):
             self._waiting[token] = _Waiting(lend, deadline)
         # The local GA may decide until the GC's deadline: past our own wait
         # the peer is asked too, and whichever answers for sure first wins.
-        ga_deadline = lend.ga_deadline_ms()
-        if ga_deadline is None:
-            ga_deadline = int((time.time() + self.ga.timeout_s) * 1000)
         self.ga.submit(
             *_loan(lend.request),
             lambda answer: self._decided(token, answer),
-            ga_deadline,
+            lend.ga_deadline_ms(),
         )
         if self._timer is None:
             self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
@@ -213,7 +202,8 @@ class LoanActor(Actor):
             self._to_peer(token, waiting.lend)
 
     def _peer_answered(self, token: int, answer: dict[str, Any]) -> None:
-        # The peer not taking it settles nothing while the local GA still may.
+        """The peer GA's answer, in a peer caller's thread. Not taken there
+        settles nothing while the local GA still may take it."""
         with self._lock:
             waiting = self._waiting.get(token)
             if waiting is None:
@@ -255,7 +245,7 @@ class LoanActor(Actor):
             self._timer = tell_later(self.actor_ref, CHECK_S, _CheckDeadlines())
 
     def _to_peer(self, token: int, lend: LendBook) -> None:
-        ask = _AskPeer(lend, self.actor_ref, token)
+        ask = _AskPeer(lend, lambda answer: self._peer_answered(token, answer))
         for _ in range(self._caller_count):  # skip any that is restarting
             if next(self._peer_callers).tell(ask):
                 return

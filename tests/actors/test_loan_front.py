@@ -87,7 +87,8 @@ def front(ga_pair, actors):
 
 def send(front, replies: Replies, op_id: str, user: str, book: str = "ISBN-0004"):
     request = LoanRequest(id=op_id, libroCodigo=book, userId=user)
-    front.tell(LendBook(request, replies.to(op_id)))
+    gc_deadline = time.monotonic() + 30  # as the AP bridge sets it, but roomy
+    front.tell(LendBook(request, replies.to(op_id), gc_deadline))
 
 
 def test_loans_told_together_are_each_answered_once_by_the_local_ga(ga_pair, front):

@@ -48,6 +48,11 @@ class Responder:
         self._handle.tell(_Reply(self._token, payload))
 
 
+@dataclass(frozen=True)
+class _ExpireDue:
+    pass
+
+
 @dataclass
 class _Pending:
     envelope: list[bytes]
@@ -75,7 +80,8 @@ class ServerBridge(SocketActor):
         self._raw = raw
         self._shape = shape  # the server's own refusals, in its protocol's shape
         self._tokens = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, _Pending] = {}  # in arrival, so deadline, order
+        self._expiry_queued = False
         self._handle: BridgeHandle | None = None
 
     def open(self) -> None:
@@ -87,6 +93,9 @@ class ServerBridge(SocketActor):
     def handle(self, message: Any) -> Any:
         if isinstance(message, _Reply):
             self._answer(message.token, message.payload)
+        elif isinstance(message, _ExpireDue):
+            self._expiry_queued = False
+            self._expire()
         return None
 
     def received(self, sock: zmq.Socket, frames: list[bytes]) -> None:
@@ -130,6 +139,15 @@ class ServerBridge(SocketActor):
         self._router.send_multipart([*pending.envelope, data])
 
     def on_idle(self) -> None:
+        # Expire through the mailbox, behind the replies already queued there:
+        # a reply made in time still leaves, even if this thread ran late.
+        if self._expiry_queued or not self._pending:
+            return
+        if next(iter(self._pending.values())).deadline <= time.monotonic():
+            self._expiry_queued = True
+            self.actor_ref.tell(_ExpireDue())
+
+    def _expire(self) -> None:
         now = time.monotonic()
         expired = [t for t, p in self._pending.items() if p.deadline <= now]
         for token in expired:

@@ -12,6 +12,7 @@ from bridges.server import ServerBridge
 from common.logs import EventLog
 from common.models import reply
 from common.reasons import Reason
+from tools.cluster import wait_for
 
 LIMIT_BYTES = 1_048_576
 DEADLINE_MS = 800
@@ -213,3 +214,27 @@ def test_deeply_nested_json_is_refused_as_bad_json_at_once(serve, client):
     assert answer["reason"] == Reason.BAD_JSON
     assert elapsed_s < DEADLINE_MS / 1000
     assert served["metadata"] == {"echo": "next"}
+
+
+def test_a_reply_made_in_time_leaves_even_if_the_bridge_runs_late(
+    serve, endpoint, zsocket
+):
+    waiting: list = []
+
+    def handler(data, respond) -> None:
+        if data == "first":
+            waiting.append(respond)  # answered while the second is handled
+            return
+        waiting[0](reply(True, None, {"made": "in time"}))
+        time.sleep(DEADLINE_MS / 1000 + 0.2)  # the bridge's thread starved
+        respond(reply(True, None, {}))
+
+    serve(handler)
+    first = zsocket(zmq.REQ, connect=endpoint)
+    second = zsocket(zmq.REQ, connect=endpoint)
+    first.send(b'"first"')
+    wait_for(lambda: waiting, 5, "the first request never reached the handler")
+    second.send(b'"second"')
+
+    assert json.loads(receive(first)[-1])["metadata"] == {"made": "in time"}
+    assert json.loads(receive(second)[-1])["ok"] is True

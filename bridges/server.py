@@ -53,6 +53,12 @@ class _ExpireDue:
     pass
 
 
+@dataclass(frozen=True)
+class Drain:
+    """From now on refuse new requests at once; answers how many requests
+    still wait for their answer (ask again until it says 0)."""
+
+
 @dataclass
 class _Pending:
     envelope: list[bytes]
@@ -82,6 +88,7 @@ class ServerBridge(SocketActor):
         self._tokens = itertools.count(1)
         self._pending: dict[int, _Pending] = {}  # in arrival, so deadline, order
         self._expiry_queued = False
+        self._draining = False
         self._handle: BridgeHandle | None = None
 
     def open(self) -> None:
@@ -96,6 +103,9 @@ class ServerBridge(SocketActor):
         elif isinstance(message, _ExpireDue):
             self._expiry_queued = False
             self._expire()
+        elif isinstance(message, Drain):
+            self._draining = True
+            return len(self._pending)
         return None
 
     def received(self, sock: zmq.Socket, frames: list[bytes]) -> None:
@@ -104,6 +114,8 @@ class ServerBridge(SocketActor):
         deadline = time.monotonic() + self._deadline_s
         self._pending[token] = _Pending(envelope, deadline)
         request, problem = self._decode(body)
+        if problem is None and self._draining:
+            problem = refusal(Reason.GA_UNAVAILABLE, "stopping: try the other site")
         if problem is not None:
             self.log.warning(
                 f"refused a request on {self.endpoint}: {problem['reason']}"

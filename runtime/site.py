@@ -9,6 +9,7 @@ bridges that connect them to the GC.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -22,7 +23,8 @@ from actors.published import Ga
 from actors.renovacion import RenewalActor
 from actors.spool import Spool
 from bridges.ga_client import GaClient
-from bridges.server import Responder, ServerBridge
+from bridges.server import Drain, Responder, ServerBridge
+from bridges.socket_actor import BridgeHandle
 from bridges.subscriber import Route, SubscriberBridge
 from common.actors import Slot
 from common.logs import EventLog
@@ -52,6 +54,7 @@ class Workers:
         self._actors: list[pykka.ActorRef] = []
         self.loan_actors: list[Slot] = []
         self._bridges: list[Any] = []
+        self._loans_bridge: BridgeHandle | None = None
 
     def start(self) -> Workers:
         if "AR" in self.kinds:
@@ -63,10 +66,14 @@ class Workers:
         return self
 
     def stop(self) -> None:
+        loans, self._loans_bridge = self._loans_bridge, None
+        if loans is not None:
+            self._drain(loans)
         for bridge in reversed(self._bridges):
             bridge.stop()
         for actor in reversed(self._actors):
             stop_or_say(actor, actor.actor_class.__name__, EventLog("AP"))
+        self._bridges, self._actors = [], []  # a second stop has nothing to do
 
     def _published(self, proc: str, actor_class, topic: str) -> None:
         s = self.settings
@@ -107,7 +114,15 @@ class Workers:
             shape=to_gc,
         )
         self._bridges.append(server)
+        self._loans_bridge = server
         EventLog("AP").state(f"AP serving loans on {s.ap_rep_bind}")
+
+    def _drain(self, server: BridgeHandle) -> None:
+        """Let loans in flight get their answer, up to AP's reply deadline:
+        one decided by a GA must not be dropped on the way to the GC."""
+        deadline = time.monotonic() + self.settings.ap_reply_deadline_ms / 1000
+        while server.ask(Drain()) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def _ga_client(self, proc: str) -> GaClient:
         s = self.settings

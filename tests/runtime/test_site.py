@@ -74,3 +74,22 @@ def test_a_loan_waiting_on_the_peer_does_not_hold_up_local_loans(
     assert answers["l-1"][1]["ok"] is True
     assert answers["p-1"][1]["reason"] == Reason.GA_UNAVAILABLE
     assert answers["l-1"][0] < answers["p-1"][0]
+
+
+def test_stopping_lets_a_loan_in_flight_get_its_answer(
+    loan_workers, lone_ga, log_lines
+):
+    storage = lone_ga.storage.ref
+    lone_ga.storage.fill(None)  # the loan waits on the unreachable peer GA
+    answers: list = []
+    in_flight = threading.Thread(
+        target=lambda: answers.append(lend(loan_workers, "p-1", "u-1"))
+    )
+    in_flight.start()
+    wait_until(lambda: any("asking the peer" in str(line) for line in log_lines))
+
+    loan_workers.stop()
+    in_flight.join()
+    lone_ga.storage.fill(storage)
+
+    assert answers[0]["reason"] == Reason.GA_UNAVAILABLE

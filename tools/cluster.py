@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -53,10 +54,37 @@ class ClusterError(RuntimeError):
     """A process did not start or answer in time; the message says which."""
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody holds, never handed out twice by this process.
+
+    Taken below the kernel's ephemeral range: a port from that range (what
+    binding to port 0 gives) can be taken by any outgoing connection before
+    our process binds it, which made runs fail with EADDRINUSE now and then.
+    """
+    first_ephemeral = _first_ephemeral_port()
+    for _ in range(200):
+        port = random.randrange(first_ephemeral - 12_000, first_ephemeral)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
+    raise ClusterError("no free loopback port below the ephemeral range")
+
+
+def _first_ephemeral_port() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return max(int(text.split()[0]), 13_024)
+    except (OSError, ValueError, IndexError):
+        return 32_768  # the Linux default
 
 
 class Cluster:

@@ -102,7 +102,7 @@ class _Waiting:
 class LoanActor(Actor):
     def __init__(
         self,
-        connect_ga: Callable[[], Ga],
+        connect_ga: Callable[[], Ga | LocalGa],
         peer_callers: Sequence[Slot] = (),
     ) -> None:
         """With `peer_callers` this actor is the front of a whole-site node."""

@@ -53,6 +53,7 @@ class Workers:
         self.ga_in_process = ga_in_process
         self._actors: list[pykka.ActorRef] = []
         self.loan_actors: list[Slot] = []
+        self.published_actors: dict[str, Slot] = {}  # AR and AD
         self._bridges: list[Any] = []
         self._loans_bridge: BridgeHandle | None = None
 
@@ -77,10 +78,20 @@ class Workers:
 
     def _published(self, proc: str, actor_class, topic: str) -> None:
         s = self.settings
-        spool = Spool(s.actor_state_dir / f"spool-{proc}.jsonl", EventLog(proc))
-        actor = actor_class.start(lambda: self._connect_ga(proc), spool)
-        self._actors.append(actor)
-        routes = {topic: Route(actor.tell, ActorMessage)}
+        log = EventLog(proc)
+        spool = Spool(s.actor_state_dir / f"spool-{proc}.jsonl", log)
+        slot = Slot(proc)
+        start = partial(actor_class.start, partial(self._connect_ga, proc), spool)
+        supervisor = Supervisor.start([Child(slot, start)], log=log)
+        supervisor.ask(Started())
+        self._actors.append(supervisor)
+        self.published_actors[proc] = slot
+
+        def deliver(message: ActorMessage) -> None:
+            if not slot.tell(message):  # as lost as on PUB/SUB while it is away
+                log.warning(f"{proc} is restarting; dropped {message.op}", message.id)
+
+        routes = {topic: Route(deliver, ActorMessage)}
         endpoint = s.endpoint("gc_pub_connect")
         self._bridges.append(SubscriberBridge.launch(EventLog(proc), endpoint, routes))
         EventLog(proc).state(f"{proc} listening to {topic} at {endpoint}")

@@ -8,23 +8,25 @@ import threading
 import time
 
 import pytest
+import zmq
 
 from common.reasons import Reason
+from ga.messages import Status
 from runtime.node import in_process_ga
 from runtime.site import Workers
 from tests.conftest import wait_until
 from tools.cluster import request
 
 
+def beside(ga, kinds: list[str]) -> Workers:
+    """Workers of `kinds` reaching `ga` in this process, as in a node."""
+    connect = in_process_ga(ga.settings, ga)
+    return Workers(ga.settings, kinds, connect, ga_in_process=True).start()
+
+
 @pytest.fixture
 def loan_workers(lone_ga):
-    settings = lone_ga.settings
-    workers = Workers(
-        settings,
-        kinds=["AP"],
-        connect_ga=in_process_ga(settings, lone_ga),
-        ga_in_process=True,
-    ).start()
+    workers = beside(lone_ga, ["AP"])
     yield workers
     workers.stop()
 
@@ -93,3 +95,33 @@ def test_stopping_lets_a_loan_in_flight_get_its_answer(
     lone_ga.storage.fill(storage)
 
     assert answers[0]["reason"] == Reason.GA_UNAVAILABLE
+
+
+def test_a_stopped_renewal_actor_comes_back_and_renewals_go_on(lone_ga):
+    settings = lone_ga.settings
+    gc = zmq.Context.instance().socket(zmq.PUB)
+    gc.setsockopt(zmq.LINGER, 0)
+    gc.bind(settings.endpoint("gc_pub_connect"))
+    workers = beside(lone_ga, ["AR"])
+    try:
+        slot = workers.published_actors["AR"]
+        stopped = slot.ref
+        stopped.stop()
+        wait_until(lambda: (ref := slot.ref) not in (None, stopped) and ref.is_alive())
+        renewal = {
+            "id": "r-1",
+            "sedeId": "A",
+            "userId": "u-1",
+            "libroCodigo": "ISBN-0001",
+            "op": "RENOVAR",
+            "dueDateNew": "2026-12-11",
+        }
+
+        def renewed() -> bool:  # the GA decided it (refused: nobody holds it)
+            gc.send(b"RENOVACION " + json.dumps(renewal).encode())
+            return lone_ga.storage.ask(Status())["head"] == 1
+
+        wait_until(renewed)
+    finally:
+        workers.stop()
+        gc.close()

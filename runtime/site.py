@@ -93,15 +93,12 @@ class Workers:
 
         routes = {topic: Route(deliver, ActorMessage)}
         endpoint = s.endpoint("gc_pub_connect")
-        self._bridges.append(SubscriberBridge.launch(EventLog(proc), endpoint, routes))
-        EventLog(proc).state(f"{proc} listening to {topic} at {endpoint}")
+        self._bridges.append(SubscriberBridge.launch(log, endpoint, routes))
+        log.state(f"{proc} listening to {topic} at {endpoint}")
 
     def _loans(self) -> None:
         s = self.settings
-
-        def connect() -> Ga:
-            return self._connect_ga("AP")
-
+        connect = partial(self._connect_ga, "AP")
         # Beside a GA in this process one front actor lends without waiting;
         # the others only wait on the peer GA when the local one cannot lend.
         count = max(1, s.ap_workers - self.ga_in_process)
